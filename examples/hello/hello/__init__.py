@@ -1,0 +1,1 @@
+"""The hello service's own code, packaged beside service.py."""

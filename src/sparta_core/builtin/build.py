@@ -1,0 +1,77 @@
+"""Built-in plugin ``build``: stage the project's files for the archive.
+
+The user's code is not copied: the build lists the project's files (minus the default
+and configured excludes) and the archive reads them in place.
+"""
+
+from __future__ import annotations
+
+import os
+from fnmatch import fnmatch
+from pathlib import Path
+
+from sparta_core.context import BuildResult, ProvisionContext
+from sparta_core.hookspecs import hookimpl
+
+#: Directory names never shipped: caches, VCS metadata, tests, sparta's own output.
+EXCLUDED_DIRS = frozenset(
+    {
+        "__pycache__",
+        ".git",
+        ".hg",
+        ".svn",
+        ".sparta",
+        ".venv",
+        "venv",
+        ".tox",
+        ".nox",
+        ".pytest_cache",
+        ".mypy_cache",
+        ".ruff_cache",
+        ".idea",
+        ".vscode",
+        "node_modules",
+        "tests",
+        "test",
+    }
+)
+#: File patterns never shipped: bytecode, build-host-only sparta files, secrets.
+EXCLUDED_FILES = ("*.pyc", "*.pyo", ".DS_Store", "spartaconf.py", "sparta.toml", ".env")
+
+
+def is_excluded(relative: str, name: str, patterns: tuple[str, ...]) -> bool:
+    """True if the project path ``relative`` (posix) with basename ``name`` matches a
+    user ``exclude`` glob (matched against the path and against the name)."""
+    return any(fnmatch(relative, pattern) or fnmatch(name, pattern) for pattern in patterns)
+
+
+def list_project_files(root: Path, exclude: tuple[str, ...] = ()) -> dict[str, Path]:
+    """Archive name -> file for every file of the project that ships."""
+    files: dict[str, Path] = {}
+
+    def walk(directory: Path, prefix: str) -> None:
+        with os.scandir(directory) as entries:
+            for entry in entries:
+                relative = prefix + entry.name
+                if entry.is_dir(follow_symlinks=False):
+                    if entry.name in EXCLUDED_DIRS or entry.name.endswith(".egg-info"):
+                        continue
+                    if (Path(entry.path) / "pyvenv.cfg").exists():
+                        continue  # a virtual environment, whatever its name
+                    if is_excluded(relative, entry.name, exclude):
+                        continue
+                    walk(Path(entry.path), relative + "/")
+                elif entry.is_file():
+                    if is_excluded(relative, entry.name, EXCLUDED_FILES + exclude):
+                        continue
+                    files[relative] = Path(entry.path)
+
+    walk(root, "")
+    return files
+
+
+@hookimpl(trylast=True)
+def sparta_build(ctx: ProvisionContext) -> BuildResult:
+    sources = list_project_files(ctx.project_dir, ctx.settings.exclude)
+    ctx.reporter.detail(f"{len(sources)} project files staged")
+    return BuildResult(sources=sources, report={"sources": len(sources)})

@@ -1,0 +1,70 @@
+"""Built-in plugin ``package``: the one deterministic zip every function runs from.
+
+Writes ``.sparta/<service>-code.zip`` from the build's files and dependency trees, adds
+sparta's Lambda-side runtime as the top-level package ``sparta_runtime``, lets plugins add
+files through ``sparta_archive`` while the writer is open, then checks Lambda's size
+limits so that an archive Lambda would refuse fails here, before anything is uploaded.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+from sparta_core.archive import ArchiveWriter
+from sparta_core.builtin.build import list_project_files
+from sparta_core.context import Archive, ProvisionContext
+from sparta_core.errors import StageError
+from sparta_core.hookspecs import hookimpl
+
+RUNTIME_PACKAGE = "sparta_runtime"
+#: Lambda's limits for a deployment package uploaded through S3.
+MAX_ZIPPED = 50 * 1024 * 1024
+MAX_UNZIPPED = 250 * 1024 * 1024
+
+
+def archive_path(ctx: ProvisionContext) -> Path:
+    return ctx.work_dir / f"{ctx.service.name}-code.zip"
+
+
+def add_runtime(writer: ArchiveWriter) -> None:
+    """Add ``sparta_core/runtime/`` as ``sparta_runtime/``."""
+    runtime_dir = Path(__file__).resolve().parent.parent / "runtime"
+    for name, path in list_project_files(runtime_dir).items():
+        writer.add_file(f"{RUNTIME_PACKAGE}/{name}", path, origin="sparta's runtime")
+
+
+@hookimpl(trylast=True)
+def sparta_package(ctx: ProvisionContext) -> Archive:
+    assert ctx.build is not None, "the workflow runs sparta_build first"
+    writer = ArchiveWriter(archive_path(ctx))
+    for dependency_dir in ctx.build.dependency_dirs:
+        for name, path in list_project_files(dependency_dir).items():
+            writer.add_file(name, path, origin=f"dependencies in {dependency_dir}")
+    for name, path in ctx.build.sources.items():
+        writer.add_file(name, path, origin=f"project file {name}")
+    add_runtime(writer)
+    ctx.hook.sparta_archive(ctx=ctx, archive=writer)
+    archive = writer.close()
+    check_lambda_limits(archive)
+    return archive
+
+
+def check_lambda_limits(archive: Archive) -> None:
+    """Raise, naming the largest top-level entries, if Lambda would refuse the archive."""
+    if archive.size <= MAX_ZIPPED and archive.unpacked_size <= MAX_UNZIPPED:
+        return
+    import zipfile
+
+    sizes: Counter[str] = Counter()
+    with zipfile.ZipFile(archive.path) as zf:
+        for info in zf.infolist():
+            sizes[info.filename.split("/", 1)[0]] += info.file_size
+    largest = ", ".join(f"{name} {size / 1e6:.1f} MB" for name, size in sizes.most_common(5))
+    if archive.size > MAX_ZIPPED:
+        problem = f"is {archive.size / 1e6:.1f} MB zipped; Lambda takes at most 50 MB"
+    else:
+        problem = (
+            f"unpacks to {archive.unpacked_size / 1e6:.1f} MB; Lambda takes at most 250 MB"
+        )
+    raise StageError("package", f"{archive.path.name} {problem} (largest: {largest})")

@@ -1,0 +1,214 @@
+"""The ``sparta`` command line: parse, build the context, call the workflow.
+
+Commands stay thin. Everything heavy (pluggy, the built-in plugins, boto3) is imported
+inside the commands, so ``sparta --help`` starts fast. Every ``SpartaError`` ends in one
+``error: ...`` line and a non-zero exit; ``-v`` adds the traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from pathlib import Path
+from typing import Any
+
+import click
+
+from sparta_core import __version__
+from sparta_core.errors import SpartaError
+
+
+class SpartaCommandError(click.ClickException):
+    """A ``SpartaError`` on its way out: one line, the error's exit code."""
+
+    def __init__(self, message: str, exit_code: int) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"error: {self.message}", err=True)
+
+
+class SpartaGroup(click.Group):
+    """Turns sparta's errors (and anyone else's) into one line and an exit code."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise
+        except SpartaError as error:
+            _maybe_traceback(ctx, error)
+            raise SpartaCommandError(str(error), error.exit_code) from error
+        except KeyboardInterrupt:
+            click.echo("error: interrupted", err=True)
+            ctx.exit(130)
+        except Exception as error:
+            _maybe_traceback(ctx, error)
+            raise SpartaCommandError(
+                f"internal error: {type(error).__name__}: {error} (run with -v for the "
+                "traceback, and please report it)",
+                3,
+            ) from error
+
+
+def _maybe_traceback(ctx: click.Context, error: BaseException) -> None:
+    options = ctx.find_object(dict) or {}
+    if options.get("verbosity", 0) > 0:
+        traceback.print_exception(type(error), error, error.__traceback__, file=sys.stderr)
+
+
+@click.group(cls=SpartaGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--service", "service_ref", metavar="MOD:ATTR",
+              help="The service object (default: [tool.sparta] service, else service:service).")
+@click.option("-p", "plugins", multiple=True, metavar="PLUGIN",
+              help="Load plugin module or entry point PLUGIN; -p no:NAME blocks plugin NAME.")
+@click.option("-C", "--project-dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Run as if started in this directory.")
+@click.option("-o", "--option", "options", multiple=True, metavar="NAME=VALUE",
+              help="Set a setting declared by a plugin.")
+@click.option("--local", is_flag=True, default=None,
+              help="Use the embedded local AWS endpoint (started on first use).")
+@click.option("--region", metavar="REGION", help="AWS region.")
+@click.option("--profile", metavar="PROFILE", help="AWS credentials profile.")
+@click.option("--endpoint-url", metavar="URL", help="Send every AWS call to this endpoint.")
+@click.option("-v", "--verbose", count=True, help="More output; tracebacks on errors.")
+@click.option("-q", "--quiet", count=True, help="Less output.")
+@click.version_option(__version__, prog_name="sparta")
+@click.pass_context
+def main(
+    ctx: click.Context,
+    service_ref: str | None,
+    plugins: tuple[str, ...],
+    project_dir: Path | None,
+    options: tuple[str, ...],
+    local: bool | None,
+    region: str | None,
+    profile: str | None,
+    endpoint_url: str | None,
+    verbose: int,
+    quiet: int,
+) -> None:
+    """sparta: build and deploy AWS Lambda services from one service.py."""
+    ctx.obj = {
+        "project_dir": project_dir,
+        "plugins": plugins,
+        "options": options,
+        "flags": {
+            "service": service_ref,
+            "local": local,
+            "region": region,
+            "profile": profile,
+            "endpoint-url": endpoint_url,
+        },
+        "verbosity": verbose - quiet,
+    }
+
+
+def open_session(ctx: click.Context, **flags: Any) -> Any:
+    """Start a session from the group's options plus this command's ``flags``."""
+    from sparta_core.session import SessionOptions, start_session
+
+    obj = ctx.find_object(dict)
+    return start_session(
+        SessionOptions(
+            project_dir=obj["project_dir"],
+            plugins=obj["plugins"],
+            options=obj["options"],
+            flags={**obj["flags"], **flags},
+            verbosity=obj["verbosity"],
+        )
+    )
+
+
+def _run_noop(ctx: click.Context, template_format: str, build_id: str | None) -> None:
+    from sparta_core.workflow import Workflow, template_path
+
+    session = open_session(ctx, **{"build-id": build_id})
+    run = session.context(noop=True)
+    Workflow(run).provision(template_format=template_format)
+    archive = run.archive
+    assert archive is not None and run.template is not None
+    functions = ", ".join(run.service.functions)
+    click.echo(f"{run.service.name}: {len(run.service.functions)} function(s): {functions}")
+    click.echo(
+        f"archive   {_display(archive.path, run.project_dir)}  {archive.size:,} bytes  "
+        f"{archive.entries} files  sha256 {archive.sha256}"
+    )
+    click.echo(
+        f"template  {_display(template_path(run, template_format), run.project_dir)}  "
+        f"{len(run.template.resources)} resources"
+    )
+
+
+def _display(path: Path, project_dir: Path) -> str:
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+format_option = click.option(
+    "--format", "template_format", type=click.Choice(["json", "yaml"]), default="json",
+    show_default=True, help="Format of the template written to .sparta/.",
+)
+build_id_option = click.option("--build-id", metavar="ID",
+                               help="Build identifier (default: the archive's hash).")
+
+
+@main.command()
+@format_option
+@build_id_option
+@click.pass_context
+def build(ctx: click.Context, template_format: str, build_id: str | None) -> None:
+    """Build the archive and the template into .sparta/; change nothing in AWS."""
+    _run_noop(ctx, template_format, build_id)
+
+
+@main.command()
+@click.option("--noop", is_flag=True, help="Build and marshal only; nothing in AWS changes.")
+@click.option("--s3-bucket", metavar="BUCKET", help="Bucket for the archive and the template.")
+@click.option("--tag", "tags", multiple=True, metavar="K=V", help="Stack tag (repeatable).")
+@click.option("--param", "params", multiple=True, metavar="K=V",
+              help="Template parameter (repeatable).")
+@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
+@format_option
+@build_id_option
+@click.pass_context
+def provision(
+    ctx: click.Context,
+    noop: bool,
+    s3_bucket: str | None,
+    tags: tuple[str, ...],
+    params: tuple[str, ...],
+    yes: bool,
+    template_format: str,
+    build_id: str | None,
+) -> None:
+    """Build, upload, marshal and converge the stack."""
+    if noop:
+        _run_noop(ctx, template_format, build_id)
+        return
+    raise SpartaError(
+        "provisioning a stack needs the converge stage, which this build of sparta does "
+        "not have yet; use --noop (or `sparta build`)"
+    )
+
+
+@main.command()
+@click.pass_context
+def plugins(ctx: click.Context) -> None:
+    """List every registered plugin: name, version, origin and hooks."""
+    session = open_session(ctx)
+    pm = session.pluginmanager
+    rows = [
+        (info.name, info.version, info.origin, ", ".join(pm.hooks_of(info.name)) or "-")
+        for info in pm.infos.values()
+    ]
+    widths = [max(len(row[i]) for row in [("name", "version", "origin", ""), *rows])
+              for i in range(3)]
+    click.echo(f"{'name':<{widths[0]}}  {'version':<{widths[1]}}  {'origin':<{widths[2]}}  hooks")
+    for name, version, origin, hooks in rows:
+        click.echo(f"{name:<{widths[0]}}  {version:<{widths[1]}}  {origin:<{widths[2]}}  {hooks}")
+        if session.reporter.verbosity > 0:
+            click.echo(f"{'':<{widths[0]}}  {pm.infos[name].location}")

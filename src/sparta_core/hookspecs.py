@@ -1,0 +1,281 @@
+"""The hook contract: every hook sparta calls, in the order a run calls them.
+
+Two kinds of hooks:
+
+* **provider** hooks (``firstresult``) return the value of a stage; the first
+  implementation that returns something other than ``None`` wins and the workflow stores
+  it on the context. The built-in providers are registered ``trylast``, so any plugin
+  replaces a stage by implementing its hook (and can defer to the built-in by returning
+  ``None``).
+* **event** hooks are called on every implementation; they may change only what their
+  docstring allows.
+
+Every hook takes keyword arguments, and an implementation may accept any subset of
+them, so hooks can grow new arguments without breaking plugins. Unless a docstring
+says otherwise, a project's ``spartaconf.py`` may implement every hook.
+
+Implement a hook with the :data:`hookimpl` marker (or, in ``spartaconf.py``, a plain
+function named ``sparta_...``)::
+
+    import sparta_core as sparta
+
+    @sparta.hookimpl
+    def sparta_decorate_service(ctx, template):
+        template.add_resource("Bucket", "AWS::S3::Bucket")
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import pluggy
+
+if TYPE_CHECKING:
+    from sparta_core.archive import ArchiveWriter
+    from sparta_core.config import Config, OptionParser
+    from sparta_core.context import (
+        Archive,
+        Artifact,
+        BuildResult,
+        ProvisionContext,
+        S3Location,
+        StackResult,
+    )
+    from sparta_core.model.function import LambdaFunction
+    from sparta_core.template import Template
+
+PROJECT_NAME = "sparta"
+
+hookspec = pluggy.HookspecMarker(PROJECT_NAME)
+hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
+
+
+# ---------------------------------------------------------------------------------------
+# Stage 0: configure
+# ---------------------------------------------------------------------------------------
+
+
+@hookspec(historic=True)
+def sparta_addoption(parser: OptionParser) -> None:
+    """Declare settings of your plugin.
+
+    Called once per run, right after the plugin manager is built and before settings
+    are merged; historic, so a plugin registered later is called on registration.
+    Call ``parser.add_option("my-setting", help=..., default=..., type="str")``; the
+    value is read from ``[tool.sparta] my-setting``, ``SPARTA_MY_SETTING`` or
+    ``-o my-setting=VALUE`` and lands in ``ctx.settings.options["my-setting"]``.
+    Return value ignored.
+    """
+
+
+@hookspec(historic=True)
+def sparta_configure(config: Config) -> None:
+    """Settings are merged; look at them, keep what you need.
+
+    ``config.settings`` is frozen; ``config.pluginmanager`` may be used to register or
+    look up other plugins. Called once per run before any stage; historic, so a plugin
+    registered later is called on registration. Return value ignored.
+    """
+
+
+# ---------------------------------------------------------------------------------------
+# Stage 1: verify the service
+# ---------------------------------------------------------------------------------------
+
+
+@hookspec
+def sparta_validate_service(ctx: ProvisionContext) -> None:
+    """Check the service before anything is built or changed.
+
+    Called on every implementation, with ``ctx.service`` loaded and nothing built.
+    Raise :class:`sparta_core.errors.ServiceDefinitionError` (or any
+    ``SpartaError``) with a one-line message to stop the run; nothing has changed yet.
+    The built-in plugin checks the model and that every handler resolves. Must not
+    change ``ctx.service``. Return value ignored.
+    """
+
+
+# ---------------------------------------------------------------------------------------
+# Stages 2-4: build
+# ---------------------------------------------------------------------------------------
+
+
+@hookspec
+def sparta_pre_build(ctx: ProvisionContext) -> None:
+    """The service is valid and the build is about to start.
+
+    Called on every implementation. May write files into the project (generated
+    code) or into ``ctx.work_dir``. Return value ignored.
+    """
+
+
+@hookspec(firstresult=True)
+def sparta_build(ctx: ProvisionContext) -> BuildResult | None:
+    """Provider: stage the service's code and its dependencies for the Lambda platform.
+
+    Return a :class:`~sparta_core.context.BuildResult`, stored as ``ctx.build``; the
+    first non-``None`` result wins. Return ``None`` to leave the stage to the next
+    plugin (the built-in one stages the project's files, minus the default excludes).
+    """
+
+
+@hookspec
+def sparta_post_build(ctx: ProvisionContext, build: BuildResult) -> None:
+    """The build is done; ``build`` is also ``ctx.build``.
+
+    Called on every implementation. May add entries to ``build.sources`` or
+    ``build.dependency_dirs``. Return value ignored.
+    """
+
+
+# ---------------------------------------------------------------------------------------
+# Stages 5-7: archive
+# ---------------------------------------------------------------------------------------
+
+
+@hookspec(firstresult=True)
+def sparta_package(ctx: ProvisionContext) -> Archive | None:
+    """Provider: make the one deterministic zip that every function runs from.
+
+    Called with ``ctx.build`` set. Return an :class:`~sparta_core.context.Archive`,
+    stored as ``ctx.archive``; the first non-``None`` result wins. An implementation
+    should call ``ctx.hook.sparta_archive(ctx=ctx, archive=writer)`` while its writer is
+    open, as the built-in one does.
+    """
+
+
+@hookspec
+def sparta_archive(ctx: ProvisionContext, archive: ArchiveWriter) -> None:
+    """The archive is open: add files to it.
+
+    Called on every implementation, after the build's files and sparta's runtime
+    package are in. Use ``archive.add_bytes(name, data)`` or
+    ``archive.add_file(name, path)``; a name already taken is an error. Entries are
+    written sorted when the archive closes, so the order of plugins does not change the
+    bytes. Return value ignored.
+    """
+
+
+# ---------------------------------------------------------------------------------------
+# Stage 8: upload
+# ---------------------------------------------------------------------------------------
+
+
+@hookspec(firstresult=True)
+def sparta_upload(
+    ctx: ProvisionContext, artifacts: list[Artifact]
+) -> dict[str, S3Location] | None:
+    """Provider: put ``artifacts`` (the archive, site assets) in S3.
+
+    Not called with ``--noop``. Return a dict of artifact name to
+    :class:`~sparta_core.context.S3Location`, stored as ``ctx.locations``; the first
+    non-``None`` result wins. Keys are content-addressed; an artifact already there is
+    not uploaded again.
+    """
+
+
+# ---------------------------------------------------------------------------------------
+# Stages 9-14: marshal and decorate the template
+# ---------------------------------------------------------------------------------------
+
+
+@hookspec
+def sparta_pre_marshall(ctx: ProvisionContext) -> None:
+    """The archive exists (and is uploaded, unless ``--noop``); the template is next.
+
+    Called on every implementation. Return value ignored.
+    """
+
+
+@hookspec(firstresult=True)
+def sparta_marshall(ctx: ProvisionContext) -> Template | None:
+    """Provider: turn the service into a CloudFormation template.
+
+    Return a :class:`~sparta_core.template.Template`, stored as ``ctx.template``; the
+    first non-``None`` result wins. The built-in one writes each function, its log group,
+    its role and its event sources, the service's resources and outputs.
+    """
+
+
+@hookspec
+def sparta_decorate_function(
+    ctx: ProvisionContext,
+    function: LambdaFunction,
+    logical_id: str,
+    template: Template,
+) -> dict[str, Any] | None:
+    """Decorate one function's part of the template.
+
+    Called on every implementation, once per function, after marshalling and before
+    the function's own ``decorators=``. May change the function's resource
+    (``template.resources[logical_id]``) and add resources with
+    ``template.add_resource``, or return a dict of resources in template form
+    (``{"Id": {"Type": ..., "Properties": ...}}``) to be added; a logical ID that is
+    already taken is an error, never an overwrite.
+    """
+
+
+@hookspec
+def sparta_decorate_service(ctx: ProvisionContext, template: Template) -> dict[str, Any] | None:
+    """Decorate the whole template, after every function is decorated.
+
+    Called on every implementation. May change or add resources, outputs and
+    parameters, or return a dict of resources to add, as for
+    :func:`sparta_decorate_function`.
+    """
+
+
+@hookspec
+def sparta_post_marshall(ctx: ProvisionContext, template: Template) -> None:
+    """The template is complete; last chance to change it before validation.
+
+    Called on every implementation. Return value ignored.
+    """
+
+
+@hookspec
+def sparta_validate_template(ctx: ProvisionContext, template: Template) -> None:
+    """Check the finished template; read-only.
+
+    Called on every implementation. Raise
+    :class:`sparta_core.errors.TemplateError` with a one-line message to stop the run
+    before anything in AWS changes. Must not change the template. The built-in one
+    checks CloudFormation's limits (template size, resource, output and parameter
+    counts).
+    """
+
+
+# ---------------------------------------------------------------------------------------
+# Stages 15-18: converge, roll back, done
+# ---------------------------------------------------------------------------------------
+
+
+@hookspec(firstresult=True)
+def sparta_converge(ctx: ProvisionContext, template: Template) -> StackResult | None:
+    """Provider: make the stack match ``template`` and wait for it.
+
+    Not called with ``--noop``. Upload the template to S3 and pass it by
+    ``TemplateURL``; create the stack or update it through a change set. Return a
+    :class:`~sparta_core.context.StackResult`, stored as ``ctx.result``; the first
+    non-``None`` result wins. Raise ``SpartaError`` naming the failing resource and its
+    reason when the stack operation fails.
+    """
+
+
+@hookspec
+def sparta_rollback(ctx: ProvisionContext, error: BaseException) -> None:
+    """A stage failed with ``error``; undo or record what your plugin did.
+
+    Called on every implementation, on any failure, build or provision, before the
+    error reaches the user. ``ctx`` holds whatever the stages before the failure
+    stored. An exception raised here is reported as a warning and does not hide
+    ``error``. Return value ignored.
+    """
+
+
+@hookspec
+def sparta_provisioned(ctx: ProvisionContext, result: StackResult | None) -> None:
+    """The run succeeded; ``result`` is ``ctx.result`` (``None`` with ``--noop``).
+
+    Called on every implementation, last. Return value ignored.
+    """

@@ -1,0 +1,23 @@
+"""What the user declares: the service, its functions, IAM, event sources, references.
+
+Model code does no I/O (but for ``Service.validate``, which reads the project's files)
+and imports nothing heavy: the user's ``service.py`` imports it on the build host.
+"""
+
+from sparta_core.model.events import EventSource, FunctionWiring
+from sparta_core.model.function import LambdaFunction
+from sparta_core.model.iam import IAMRoleDefinition, Privilege
+from sparta_core.model.refs import GetAtt, Ref, Sub
+from sparta_core.model.service import Service
+
+__all__ = [
+    "EventSource",
+    "FunctionWiring",
+    "GetAtt",
+    "IAMRoleDefinition",
+    "LambdaFunction",
+    "Privilege",
+    "Ref",
+    "Service",
+    "Sub",
+]

@@ -1,0 +1,65 @@
+"""The base class of event sources.
+
+An event source is an object attached to a function (``events=[...]``) that knows the
+CloudFormation it becomes: its own resources, the ``AWS::Lambda::Permission`` a push
+source needs, the IAM statements a pull source needs on the function's role. Core lists
+no kinds: each kind is a subclass, and a plugin adds a kind by subclassing
+:class:`EventSource` in its own package.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from sparta_core.model.naming import logical_id
+
+if TYPE_CHECKING:
+    from sparta_core.context import ProvisionContext
+    from sparta_core.model.function import LambdaFunction
+    from sparta_core.template import Template
+
+
+@dataclass
+class FunctionWiring:
+    """What an event source sees, and may change, while its function is marshalled.
+
+    ``template`` is the template being built; ``statements`` is the list of IAM
+    statements of the function's generated role (append to it; it is ignored, with a
+    warning, when the user named an existing role, which must then already allow them).
+    """
+
+    ctx: ProvisionContext | None
+    function: LambdaFunction
+    logical_id: str
+    template: Template
+    statements: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def function_arn(self) -> dict[str, Any]:
+        """The function's ARN as a template value."""
+        return {"Fn::GetAtt": [self.logical_id, "Arn"]}
+
+    def child_id(self, *suffix: str) -> str:
+        """A stable logical ID for a resource belonging to this function."""
+        return logical_id(self.logical_id, *suffix)
+
+
+class EventSource:
+    """Base of every event source kind.
+
+    Subclasses implement :meth:`contribute`; ``index`` is the position of this source
+    among the function's sources of the same class, so that logical IDs stay stable.
+    """
+
+    #: Short name of the kind, used in logical IDs and in ``sparta describe``.
+    kind: str = "Event"
+
+    def contribute(self, wiring: FunctionWiring, index: int) -> None:
+        """Add this source's resources to ``wiring.template`` and its IAM statements
+        to ``wiring.statements``."""
+        raise NotImplementedError(f"{type(self).__name__} does not implement contribute()")
+
+    def describe(self) -> str:
+        """One line naming this source, for listings."""
+        return self.kind

@@ -1,0 +1,180 @@
+"""A Lambda function as the user declares it, with its options checked on declaration."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sparta_core.errors import ServiceDefinitionError
+from sparta_core.model.events import EventSource
+from sparta_core.model.iam import IAMRoleDefinition
+from sparta_core.model.refs import Reference, Value
+
+ARCHITECTURES = ("x86_64", "arm64")
+TRACING_MODES = ("Active", "PassThrough")
+
+#: The options ``@service.function(...)`` and ``service.add_function(...)`` accept.
+FUNCTION_OPTIONS = (
+    "name",
+    "description",
+    "memory_size",
+    "timeout",
+    "environment",
+    "layers",
+    "vpc",
+    "reserved_concurrency",
+    "dead_letter_arn",
+    "tracing",
+    "ephemeral_storage",
+    "architecture",
+    "tags",
+    "role",
+    "events",
+    "decorators",
+)
+
+#: A decorator is called with keyword arguments it names among ctx, function,
+#: logical_id and template; it may return a dict of extra resources.
+FunctionDecorator = Callable[..., Any]
+
+
+def check_options(options: Mapping[str, Any], *, what: str) -> None:
+    """Raise a clear error for an option that is not a function option."""
+    for option in options:
+        if option not in FUNCTION_OPTIONS:
+            hint = difflib.get_close_matches(option, FUNCTION_OPTIONS, n=1)
+            suggestion = f" (did you mean '{hint[0]}'?)" if hint else ""
+            raise ServiceDefinitionError(f"{what}: unknown option '{option}'{suggestion}")
+
+
+def _int_in_range(value: object, low: int, high: int, *, option: str, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise ServiceDefinitionError(
+            f"{what}: {option} must be an integer from {low} to {high}, got {value!r}"
+        )
+    return value
+
+
+@dataclass
+class LambdaFunction:
+    """One function of the service.
+
+    ``key`` identifies it in sparta (the ``name`` option, else the Python function's
+    name); ``handler`` is the ``module.attribute`` string Lambda calls; ``source`` is the
+    file that defines it, when sparta saw the function object.
+    """
+
+    key: str
+    handler: str
+    source: str | None = None
+    name: str | None = None
+    description: str = ""
+    memory_size: int = 128
+    timeout: int = 3
+    environment: Mapping[str, Value] = field(default_factory=dict)
+    layers: Sequence[Value] = field(default_factory=tuple)
+    vpc: Mapping[str, Sequence[Value]] | None = None
+    reserved_concurrency: int | None = None
+    dead_letter_arn: Value | None = None
+    tracing: str | bool | None = None
+    ephemeral_storage: int | None = None
+    architecture: str | None = None
+    tags: Mapping[str, str] = field(default_factory=dict)
+    role: IAMRoleDefinition | str | None = None
+    events: Sequence[EventSource] = field(default_factory=tuple)
+    decorators: Sequence[FunctionDecorator] = field(default_factory=tuple)
+
+    def __post_init__(self) -> None:
+        what = f"function '{self.key}'"
+        self.memory_size = _int_in_range(
+            self.memory_size, 128, 10240, option="memory_size", what=what
+        )
+        self.timeout = _int_in_range(self.timeout, 1, 900, option="timeout", what=what)
+        if self.ephemeral_storage is not None:
+            self.ephemeral_storage = _int_in_range(
+                self.ephemeral_storage, 512, 10240, option="ephemeral_storage", what=what
+            )
+        if self.reserved_concurrency is not None:
+            self.reserved_concurrency = _int_in_range(
+                self.reserved_concurrency, 0, 1_000_000, option="reserved_concurrency", what=what
+            )
+        if self.architecture is not None and self.architecture not in ARCHITECTURES:
+            raise ServiceDefinitionError(
+                f"{what}: architecture must be one of {', '.join(ARCHITECTURES)}, "
+                f"got {self.architecture!r}"
+            )
+        if self.tracing is True:
+            self.tracing = "Active"
+        elif self.tracing is False:
+            self.tracing = None
+        if self.tracing is not None and self.tracing not in TRACING_MODES:
+            raise ServiceDefinitionError(
+                f"{what}: tracing must be True, False, 'Active' or 'PassThrough', "
+                f"got {self.tracing!r}"
+            )
+        if not isinstance(self.environment, Mapping):
+            raise ServiceDefinitionError(f"{what}: environment must be a mapping")
+        for variable in self.environment:
+            if not isinstance(variable, str) or not variable.replace("_", "a").isalnum() or (
+                variable[:1].isdigit()
+            ):
+                raise ServiceDefinitionError(
+                    f"{what}: environment variable name {variable!r} is not valid"
+                )
+            if variable.startswith("AWS_") or variable.startswith("SPARTA_"):
+                raise ServiceDefinitionError(
+                    f"{what}: environment variable {variable} is reserved "
+                    "(AWS_* belongs to Lambda, SPARTA_* to sparta)"
+                )
+        if not isinstance(self.tags, Mapping):
+            raise ServiceDefinitionError(f"{what}: tags must be a mapping of strings")
+        if self.vpc is not None:
+            self.vpc = _normalise_vpc(self.vpc, what=what)
+        if self.role is not None and not isinstance(self.role, (IAMRoleDefinition, str)):
+            raise ServiceDefinitionError(
+                f"{what}: role must be an IAMRoleDefinition or the name or ARN of an "
+                f"existing role, got {type(self.role).__name__}"
+            )
+        self.layers = tuple(self.layers)
+        self.events = tuple(self.events)
+        for event in self.events:
+            if not isinstance(event, EventSource):
+                raise ServiceDefinitionError(
+                    f"{what}: events must be event source objects, got {event!r}"
+                )
+        self.decorators = tuple(self.decorators)
+        for decorator in self.decorators:
+            if not callable(decorator):
+                raise ServiceDefinitionError(f"{what}: decorator {decorator!r} is not callable")
+        if self.dead_letter_arn is not None and not isinstance(
+            self.dead_letter_arn, (str, Reference, Mapping)
+        ):
+            raise ServiceDefinitionError(f"{what}: dead_letter_arn must be an ARN or reference")
+
+    @property
+    def existing_role(self) -> str | None:
+        """The name or ARN of an existing role this function uses, if the user named one."""
+        return self.role if isinstance(self.role, str) else None
+
+
+def _normalise_vpc(vpc: Mapping[str, Any], *, what: str) -> dict[str, tuple[Value, ...]]:
+    aliases = {
+        "subnet_ids": "subnet_ids",
+        "SubnetIds": "subnet_ids",
+        "security_group_ids": "security_group_ids",
+        "SecurityGroupIds": "security_group_ids",
+    }
+    result: dict[str, tuple[Value, ...]] = {}
+    for key, value in dict(vpc).items():
+        if key not in aliases:
+            raise ServiceDefinitionError(
+                f"{what}: vpc takes subnet_ids and security_group_ids, not {key!r}"
+            )
+        result[aliases[key]] = tuple([value] if isinstance(value, str) else value)
+    if not result.get("subnet_ids") or not result.get("security_group_ids"):
+        raise ServiceDefinitionError(
+            f"{what}: vpc needs both subnet_ids and security_group_ids"
+        )
+    return result

@@ -1,0 +1,163 @@
+"""``Template``: a thin wrapper over the CloudFormation template dict.
+
+Every contributor (the marshaller, event sources, decorators, plugins) adds resources
+through it, so that a logical ID can be claimed only once: a collision raises
+:class:`DuplicateLogicalIdError` naming both contributors instead of overwriting.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Any
+
+from sparta_core.errors import DuplicateLogicalIdError, TemplateError
+from sparta_core.model.naming import LOGICAL_ID
+from sparta_core.model.refs import to_cfn
+
+#: Resource attributes CloudFormation accepts beside Type and Properties.
+RESOURCE_ATTRIBUTES = (
+    "DependsOn",
+    "Condition",
+    "DeletionPolicy",
+    "UpdateReplacePolicy",
+    "Metadata",
+    "CreationPolicy",
+    "UpdatePolicy",
+)
+
+
+class Template:
+    """A CloudFormation template under construction."""
+
+    def __init__(self, description: str = "") -> None:
+        self._body: dict[str, Any] = {"AWSTemplateFormatVersion": "2010-09-09"}
+        if description:
+            self._body["Description"] = description
+        self._parameters: dict[str, Any] = {}
+        self._conditions: dict[str, Any] = {}
+        self._resources: dict[str, dict[str, Any]] = {}
+        self._outputs: dict[str, dict[str, Any]] = {}
+        self._owners: dict[str, str] = {}
+
+    # -- adding ----------------------------------------------------------------------
+
+    def add_resource(
+        self,
+        logical_id: str,
+        type: str,
+        properties: Mapping[str, Any] | None = None,
+        *,
+        owner: str = "",
+        **attributes: Any,
+    ) -> dict[str, Any]:
+        """Add a resource and return its dict (which the caller may still change).
+
+        ``attributes`` are resource attributes (``DependsOn``, ``Condition``...).
+        ``owner`` names the contributor, for the message of a later collision.
+        """
+        self._claim(logical_id, owner or "an earlier contributor")
+        for name in attributes:
+            if name not in RESOURCE_ATTRIBUTES:
+                raise TemplateError(
+                    f"resource '{logical_id}': unknown resource attribute '{name}' "
+                    f"(expected one of {', '.join(RESOURCE_ATTRIBUTES)})"
+                )
+        resource: dict[str, Any] = {"Type": type}
+        if properties:
+            resource["Properties"] = to_cfn(dict(properties))
+        resource.update(to_cfn(attributes))
+        self._resources[logical_id] = resource
+        return resource
+
+    def merge_resources(self, resources: Mapping[str, Mapping[str, Any]], owner: str) -> None:
+        """Add resources given in template form (``{"Id": {"Type": ..., ...}}``)."""
+        if not isinstance(resources, Mapping):
+            raise TemplateError(f"{owner} returned {type(resources).__name__}, not a dict of resources")
+        for resource_id, resource in resources.items():
+            if not isinstance(resource, Mapping) or "Type" not in resource:
+                raise TemplateError(f"{owner}: resource '{resource_id}' has no Type")
+            self._claim(resource_id, owner)
+            self._resources[resource_id] = to_cfn(dict(resource))
+
+    def add_output(
+        self,
+        name: str,
+        value: Any,
+        description: str = "",
+        export: Any | None = None,
+    ) -> None:
+        """Add a stack output; ``export`` is the export name, if any."""
+        if name in self._outputs:
+            raise DuplicateLogicalIdError(f"output '{name}' is added twice")
+        output: dict[str, Any] = {"Value": to_cfn(value)}
+        if description:
+            output["Description"] = description
+        if export is not None:
+            output["Export"] = {"Name": to_cfn(export)}
+        self._outputs[name] = output
+
+    def add_parameter(
+        self, name: str, type: str = "String", default: Any | None = None, **options: Any
+    ) -> None:
+        """Add a template parameter (``Description``, ``AllowedValues``... as keywords)."""
+        if name in self._parameters:
+            raise DuplicateLogicalIdError(f"parameter '{name}' is added twice")
+        parameter: dict[str, Any] = {"Type": type, **options}
+        if default is not None:
+            parameter["Default"] = default
+        self._parameters[name] = parameter
+
+    def add_condition(self, name: str, expression: Any) -> None:
+        if name in self._conditions:
+            raise DuplicateLogicalIdError(f"condition '{name}' is added twice")
+        self._conditions[name] = to_cfn(expression)
+
+    def _claim(self, logical_id: str, owner: str) -> None:
+        if not isinstance(logical_id, str) or not LOGICAL_ID.fullmatch(logical_id):
+            raise TemplateError(f"logical ID {logical_id!r} must be alphanumeric")
+        if logical_id in self._resources:
+            first = self._owners.get(logical_id, "an earlier contributor")
+            raise DuplicateLogicalIdError(
+                f"logical ID '{logical_id}' is added by {owner} but already belongs to {first}"
+            )
+        self._owners[logical_id] = owner
+
+    # -- reading -----------------------------------------------------------------------
+
+    @property
+    def resources(self) -> Mapping[str, dict[str, Any]]:
+        """Read-only view of the resources (each resource dict itself may be changed)."""
+        return MappingProxyType(self._resources)
+
+    @property
+    def outputs(self) -> Mapping[str, dict[str, Any]]:
+        return MappingProxyType(self._outputs)
+
+    @property
+    def parameters(self) -> Mapping[str, dict[str, Any]]:
+        return MappingProxyType(self._parameters)
+
+    def owner_of(self, logical_id: str) -> str | None:
+        return self._owners.get(logical_id)
+
+    def to_dict(self) -> dict[str, Any]:
+        body = dict(self._body)
+        if self._parameters:
+            body["Parameters"] = self._parameters
+        if self._conditions:
+            body["Conditions"] = self._conditions
+        body["Resources"] = self._resources
+        if self._outputs:
+            body["Outputs"] = self._outputs
+        return body
+
+    def to_json(self) -> str:
+        """Deterministic JSON: the same template always gives the same bytes."""
+        return json.dumps(self.to_dict(), indent=2, sort_keys=True) + "\n"
+
+    def to_yaml(self) -> str:
+        from cfn_flip import to_yaml  # imported here: only YAML output needs it
+
+        return to_yaml(self.to_json(), clean_up=False)
