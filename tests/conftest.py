@@ -1,0 +1,89 @@
+"""Fixtures shared by every test: example projects, the CLI, cfn-lint."""
+
+from __future__ import annotations
+
+import shutil
+import textwrap
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+REPO = Path(__file__).resolve().parent.parent
+EXAMPLES = REPO / "examples"
+
+
+@pytest.fixture(autouse=True)
+def _isolated_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test sees the developer's SPARTA_* settings or AWS credentials."""
+    import os
+
+    for name in list(os.environ):
+        if name.startswith(("SPARTA_", "AWS_")):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+
+
+@pytest.fixture
+def hello_project(tmp_path: Path) -> Path:
+    """A fresh copy of examples/hello."""
+    target = tmp_path / "hello"
+    shutil.copytree(EXAMPLES / "hello", target, ignore=shutil.ignore_patterns(".sparta"))
+    return target
+
+
+ProjectFactory = Callable[..., Path]
+
+
+@pytest.fixture
+def make_project(tmp_path: Path) -> ProjectFactory:
+    """Write a project from ``{relative path: source}``; sources are dedented."""
+
+    def make(files: dict[str, str], name: str = "project") -> Path:
+        root = tmp_path / name
+        for relative, text in files.items():
+            path = root / relative
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(textwrap.dedent(text).lstrip())
+        return root
+
+    return make
+
+
+class Cli:
+    """Runs ``sparta`` in-process through click's CliRunner."""
+
+    def __init__(self) -> None:
+        self.runner = CliRunner()
+
+    def __call__(self, *args: str, project: Path | None = None, ok: bool = True) -> Result:
+        from sparta_core.cli import main
+
+        argv = (["-C", str(project)] if project else []) + list(args)
+        result = self.runner.invoke(main, argv, catch_exceptions=False)
+        if ok and result.exit_code != 0:
+            raise AssertionError(
+                f"sparta {' '.join(args)} exited {result.exit_code}:\n{result.output}"
+            )
+        return result
+
+
+@pytest.fixture
+def cli() -> Iterator[Cli]:
+    yield Cli()
+
+
+def lint_template(path: Path) -> list[str]:
+    """cfn-lint's errors (not warnings) for the template at ``path``."""
+    from cfnlint.api import lint_file
+
+    matches = lint_file(path)
+    return [f"{m.rule.id} {m.message} ({m.path_string})" for m in matches if m.rule.id.startswith("E")]
+
+
+@pytest.fixture
+def cfn_lint() -> Callable[[Path], list[str]]:
+    return lint_template
