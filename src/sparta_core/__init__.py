@@ -11,14 +11,24 @@ from typing import TYPE_CHECKING, Any
 
 from sparta_core.errors import ServiceDefinitionError, SpartaError
 from sparta_core.model import (
+    CloudWatchLogsSubscription,
+    CodeCommitTrigger,
+    DynamoDBStream,
+    EventBridgeRule,
     EventSource,
     FunctionWiring,
     GetAtt,
     IAMRoleDefinition,
+    KinesisStream,
     LambdaFunction,
     Privilege,
     Ref,
+    S3Event,
+    Schedule,
     Service,
+    SESRule,
+    SNSEvent,
+    SQSEvent,
     Sub,
 )
 
@@ -29,13 +39,23 @@ if TYPE_CHECKING:
     from sparta_core.template import Template
 
 __all__ = [
+    "CloudWatchLogsSubscription",
+    "CodeCommitTrigger",
+    "DynamoDBStream",
+    "EventBridgeRule",
     "EventSource",
     "FunctionWiring",
     "GetAtt",
     "IAMRoleDefinition",
+    "KinesisStream",
     "LambdaFunction",
     "Privilege",
     "Ref",
+    "S3Event",
+    "SESRule",
+    "SNSEvent",
+    "SQSEvent",
+    "Schedule",
     "Service",
     "ServiceDefinitionError",
     "SpartaError",

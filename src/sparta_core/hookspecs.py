@@ -41,6 +41,7 @@ if TYPE_CHECKING:
         S3Location,
         StackResult,
     )
+    from sparta_core.custom_resources import CustomResourceRegistry
     from sparta_core.model.function import LambdaFunction
     from sparta_core.template import Template
 
@@ -242,6 +243,28 @@ def sparta_validate_template(ctx: ProvisionContext, template: Template) -> None:
     before anything in AWS changes. Must not change the template. The built-in one
     checks CloudFormation's limits (template size, resource, output and parameter
     counts).
+    """
+
+
+# ---------------------------------------------------------------------------------------
+# Registries: pluggable types
+# ---------------------------------------------------------------------------------------
+
+
+@hookspec
+def sparta_custom_resource_types(register: CustomResourceRegistry) -> None:
+    """Register custom resource types: ``register.add(CustomResourceType(...))``.
+
+    Called on every implementation, at most once per run, the first time the template
+    needs a custom resource (during ``sparta_marshall`` or a decorator), in registration
+    order (built-ins first). A :class:`~sparta_core.custom_resources.CustomResourceType`
+    names the type (the resource becomes ``Custom::<name>``), the ``module.function``
+    handler that implements it inside the archive (ship your module with
+    ``sparta_archive``; build it on ``sparta_runtime.custom_resource.handle``, which
+    speaks CloudFormation's response protocol), and the IAM statements that handler
+    needs for one resource's properties. A name registered twice is an error naming
+    both plugins. Add resources of a type with
+    :func:`sparta_core.custom_resources.add_custom_resource`. Return value ignored.
     """
 
 

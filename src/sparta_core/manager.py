@@ -46,6 +46,7 @@ BUILTIN_PLUGINS: dict[str, str] = {
     "package": "sparta_core.builtin.package",
     "marshall": "sparta_core.builtin.marshall",
     "validate-template": "sparta_core.builtin.validate_template",
+    "custom-resources": "sparta_core.builtin.custom_resources",
 }
 
 #: Built-ins that guard correctness; ``-p no:`` refuses them.

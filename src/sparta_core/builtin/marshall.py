@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from sparta_core.builtin.discovery import add_discovery
 from sparta_core.context import ProvisionContext
 from sparta_core.errors import ServiceDefinitionError
 from sparta_core.hookspecs import hookimpl
@@ -203,6 +204,7 @@ def marshal_function(
         index = seen.get(type(event), 0)
         seen[type(event)] = index + 1
         event.contribute(wiring, index)
+    add_discovery(wiring, function_resource)
 
     if function.existing_role:
         function_resource["Properties"]["Role"] = _existing_role_arn(function.existing_role)

@@ -9,15 +9,37 @@ from sparta_core.model.function import LambdaFunction
 from sparta_core.model.iam import IAMRoleDefinition, Privilege
 from sparta_core.model.refs import GetAtt, Ref, Sub
 from sparta_core.model.service import Service
+from sparta_core.model.sources import (
+    CloudWatchLogsSubscription,
+    CodeCommitTrigger,
+    DynamoDBStream,
+    EventBridgeRule,
+    KinesisStream,
+    S3Event,
+    Schedule,
+    SESRule,
+    SNSEvent,
+    SQSEvent,
+)
 
 __all__ = [
+    "CloudWatchLogsSubscription",
+    "CodeCommitTrigger",
+    "DynamoDBStream",
+    "EventBridgeRule",
     "EventSource",
     "FunctionWiring",
     "GetAtt",
     "IAMRoleDefinition",
+    "KinesisStream",
     "LambdaFunction",
     "Privilege",
     "Ref",
+    "S3Event",
+    "SESRule",
+    "SNSEvent",
+    "SQSEvent",
+    "Schedule",
     "Service",
     "Sub",
 ]

@@ -34,6 +34,9 @@ class FunctionWiring:
     logical_id: str
     template: Template
     statements: list[dict[str, Any]] = field(default_factory=list)
+    #: Resources of the template this function depends on, for discovery: logical ID
+    #: to ``{attribute: Fn::Sub fragment}`` (empty: sparta derives them from the type).
+    resources: dict[str, dict[str, str]] = field(default_factory=dict)
 
     @property
     def function_arn(self) -> dict[str, Any]:
@@ -43,6 +46,15 @@ class FunctionWiring:
     def child_id(self, *suffix: str) -> str:
         """A stable logical ID for a resource belonging to this function."""
         return logical_id(self.logical_id, *suffix)
+
+    def expose(self, resource_id: str, values: dict[str, str] | None = None) -> None:
+        """Record that the function depends on the template's resource ``resource_id``,
+        so that ``sparta_runtime.discover()`` finds its physical name. ``values`` maps
+        attribute names (``Ref``, ``Arn``...) to ``Fn::Sub`` fragments, for a resource
+        the function must not reference directly (it would make a dependency cycle)."""
+        entry = self.resources.setdefault(resource_id, {})
+        if values:
+            entry.update(values)
 
 
 class EventSource:
@@ -54,6 +66,11 @@ class EventSource:
 
     #: Short name of the kind, used in logical IDs and in ``sparta describe``.
     kind: str = "Event"
+
+    def validate(self) -> None:
+        """Check this source's parameters when it is attached to a function; raise
+        :class:`~sparta_core.errors.ServiceDefinitionError` naming the bad parameter
+        (the function adds its own name and this source's :meth:`describe`)."""
 
     def contribute(self, wiring: FunctionWiring, index: int) -> None:
         """Add this source's resources to ``wiring.template`` and its IAM statements

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -13,6 +14,13 @@ from sparta_core.model.iam import IAMRoleDefinition
 from sparta_core.model.refs import Reference, Value
 
 ARCHITECTURES = ("x86_64", "arm64")
+#: Lambda's limits: 5 layers, 4 KB of environment, 50 tags (sparta adds one of them).
+MAX_LAYERS = 5
+MAX_ENVIRONMENT_BYTES = 4096
+MAX_TAGS = 49
+ROLE = re.compile(r"[\w+=,.@-]{1,64}|arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}")
+DEAD_LETTER_ARN = re.compile(r"arn:aws[a-z-]*:(sqs|sns):[a-z0-9-]+:\d{12}:[\w.-]+")
+LAYER_ARN = re.compile(r"arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:layer:[\w-]+:\d+")
 TRACING_MODES = ("Active", "PassThrough")
 
 #: The options ``@service.function(...)`` and ``service.add_function(...)`` accept.
@@ -137,13 +145,33 @@ class LambdaFunction:
                 f"{what}: role must be an IAMRoleDefinition or the name or ARN of an "
                 f"existing role, got {type(self.role).__name__}"
             )
-        self.layers = tuple(self.layers)
+        self.layers = _check_layers(self.layers, what=what)
+        _check_environment_values(self.environment, what=what)
+        _check_tags(self.tags, what=what)
+        if not isinstance(self.description, str) or len(self.description) > 256:
+            raise ServiceDefinitionError(
+                f"{what}: description must be a string of at most 256 characters"
+            )
+        if isinstance(self.role, str) and not ROLE.fullmatch(self.role):
+            raise ServiceDefinitionError(
+                f"{what}: role {self.role!r} is not an IAM role name or role ARN"
+            )
+        if isinstance(self.events, EventSource):
+            self.events = (self.events,)
+        if not isinstance(self.events, (list, tuple)):
+            raise ServiceDefinitionError(
+                f"{what}: events must be a list of event sources, got {self.events!r}"
+            )
         self.events = tuple(self.events)
         for event in self.events:
             if not isinstance(event, EventSource):
                 raise ServiceDefinitionError(
                     f"{what}: events must be event source objects, got {event!r}"
                 )
+            try:
+                event.validate()
+            except ServiceDefinitionError as error:
+                raise ServiceDefinitionError(f"{what}: {event.describe()}: {error}") from None
         self.decorators = tuple(self.decorators)
         for decorator in self.decorators:
             if not callable(decorator):
@@ -152,11 +180,66 @@ class LambdaFunction:
             self.dead_letter_arn, (str, Reference, Mapping)
         ):
             raise ServiceDefinitionError(f"{what}: dead_letter_arn must be an ARN or reference")
+        if isinstance(self.dead_letter_arn, str) and not DEAD_LETTER_ARN.fullmatch(
+            self.dead_letter_arn
+        ):
+            raise ServiceDefinitionError(
+                f"{what}: dead_letter_arn {self.dead_letter_arn!r} is not an SQS queue or SNS "
+                "topic ARN"
+            )
 
     @property
     def existing_role(self) -> str | None:
         """The name or ARN of an existing role this function uses, if the user named one."""
         return self.role if isinstance(self.role, str) else None
+
+
+def _check_layers(layers: object, *, what: str) -> tuple[Value, ...]:
+    if isinstance(layers, (str, Reference)) or not isinstance(layers, Sequence):
+        raise ServiceDefinitionError(f"{what}: layers must be a list of layer version ARNs")
+    if len(layers) > MAX_LAYERS:
+        raise ServiceDefinitionError(
+            f"{what}: {len(layers)} layers; Lambda allows {MAX_LAYERS}"
+        )
+    for layer in layers:
+        if isinstance(layer, str) and not LAYER_ARN.fullmatch(layer):
+            raise ServiceDefinitionError(
+                f"{what}: layer {layer!r} is not a layer version ARN "
+                "(arn:aws:lambda:REGION:ACCOUNT:layer:NAME:VERSION)"
+            )
+        if not isinstance(layer, (str, Reference, Mapping)):
+            raise ServiceDefinitionError(f"{what}: layer {layer!r} is not an ARN or reference")
+    return tuple(layers)
+
+
+def _check_environment_values(environment: Mapping[str, Any], *, what: str) -> None:
+    size = 0
+    for variable, value in environment.items():
+        if not isinstance(value, (str, Reference, Mapping)):
+            raise ServiceDefinitionError(
+                f"{what}: environment variable {variable}: value must be a string or a "
+                f"reference, got {value!r} (Lambda passes strings only; quote it)"
+            )
+        size += len(variable) + (len(value.encode()) if isinstance(value, str) else 0)
+    if size > MAX_ENVIRONMENT_BYTES:
+        raise ServiceDefinitionError(
+            f"{what}: environment holds {size} bytes; Lambda allows {MAX_ENVIRONMENT_BYTES} "
+            "in all"
+        )
+
+
+def _check_tags(tags: Mapping[str, Any], *, what: str) -> None:
+    if len(tags) > MAX_TAGS:
+        raise ServiceDefinitionError(f"{what}: {len(tags)} tags; Lambda allows {MAX_TAGS}")
+    for key, value in tags.items():
+        if not isinstance(key, str) or not 1 <= len(key) <= 128 or key.lower().startswith("aws:"):
+            raise ServiceDefinitionError(
+                f"{what}: tag key {key!r} must be 1-128 characters, not starting with 'aws:'"
+            )
+        if not isinstance(value, str) or len(value) > 256:
+            raise ServiceDefinitionError(
+                f"{what}: tag {key}: value must be a string of at most 256 characters"
+            )
 
 
 def _normalise_vpc(vpc: Mapping[str, Any], *, what: str) -> dict[str, tuple[Value, ...]]:
