@@ -166,7 +166,7 @@ def arn_from_name(literal: str, pattern: str) -> Any:
     """An ARN given as is, or built from a name with ``pattern`` (``{name}`` inside)."""
     if literal.startswith("arn:"):
         return literal
-    return {"Fn::Sub": pattern.format(name=literal.replace("${", "${!"))}
+    return {"Fn::Sub": pattern.replace("{name}", literal.replace("${", "${!"))}
 
 
 def join_arn(*parts: Any) -> dict[str, Any]:
