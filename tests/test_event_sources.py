@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
+
 from sources_support import build, build_error
 
 RESOURCES = '''
