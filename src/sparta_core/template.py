@@ -74,7 +74,9 @@ class Template:
     def merge_resources(self, resources: Mapping[str, Mapping[str, Any]], owner: str) -> None:
         """Add resources given in template form (``{"Id": {"Type": ..., ...}}``)."""
         if not isinstance(resources, Mapping):
-            raise TemplateError(f"{owner} returned {type(resources).__name__}, not a dict of resources")
+            raise TemplateError(
+                f"{owner} returned {type(resources).__name__}, not a dict of resources"
+            )
         for resource_id, resource in resources.items():
             if not isinstance(resource, Mapping) or "Type" not in resource:
                 raise TemplateError(f"{owner}: resource '{resource_id}' has no Type")

@@ -36,7 +36,7 @@ def test_flags_beat_environment_beat_file(tmp_path: Path) -> None:
 def test_unknown_setting_in_the_file_is_an_error(tmp_path: Path) -> None:
     write_pyproject(tmp_path, '[tool.sparta]\ns3_bucket = "x"\n')
     values, source = read_project_config(tmp_path)
-    with pytest.raises(ConfigError, match="unknown setting 's3_bucket' in \\[tool.sparta\\]"):
+    with pytest.raises(ConfigError, match=r"unknown setting 's3_bucket' in \[tool\.sparta\]"):
         merge_settings(tmp_path, values, source, {}, environ={})
 
 
@@ -49,7 +49,7 @@ def test_bad_values_are_errors_naming_the_setting(tmp_path: Path) -> None:
 
 def test_malformed_toml_is_a_config_error(tmp_path: Path) -> None:
     write_pyproject(tmp_path, "[tool.sparta\n")
-    with pytest.raises(ConfigError, match="pyproject.toml"):
+    with pytest.raises(ConfigError, match=r"pyproject\.toml"):
         read_project_config(tmp_path)
 
 

@@ -47,7 +47,7 @@ def check_limits(template: Template, body: str) -> None:
     size = len(body.encode())
     if size > MAX_TEMPLATE_BYTES:
         largest = sorted(
-            ((len(str(resource)), logical_id) for logical_id, resource in template.resources.items()),
+            ((len(str(resource)), name) for name, resource in template.resources.items()),
             reverse=True,
         )[:3]
         names = ", ".join(logical_id for _, logical_id in largest)
