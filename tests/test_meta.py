@@ -59,3 +59,9 @@ def test_help_imports_neither_boto3_nor_the_builtin_plugins() -> None:
     output = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             check=True).stdout
     assert "HEAVY []" in output
+
+
+def test_hook_reference_is_generated_from_the_hookspecs() -> None:
+    script = TESTS.parent / "docs" / "gen_hooks.py"
+    result = subprocess.run([sys.executable, str(script), "--check"], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
