@@ -65,3 +65,11 @@ def test_hook_reference_is_generated_from_the_hookspecs() -> None:
     script = TESTS.parent / "docs" / "gen_hooks.py"
     result = subprocess.run([sys.executable, str(script), "--check"], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
+
+
+def test_every_public_name_is_exported_and_loads() -> None:
+    import sparta_core
+
+    assert set(sparta_core.__all__) - {"__version__"} == set(sparta_core._EXPORTS)
+    for name in sparta_core.__all__:
+        assert getattr(sparta_core, name) is not None

@@ -32,7 +32,22 @@ _EXPORTS = {
     "hookimpl": "sparta_core.hookspecs",
 }
 
-__all__ = [*sorted(_EXPORTS), "__version__"]
+__all__ = [
+    "EventSource",
+    "FunctionWiring",
+    "GetAtt",
+    "IAMRoleDefinition",
+    "LambdaFunction",
+    "Privilege",
+    "Ref",
+    "Service",
+    "ServiceDefinitionError",
+    "SpartaError",
+    "Sub",
+    "Template",
+    "__version__",
+    "hookimpl",
+]
 
 if TYPE_CHECKING:
     from sparta_core.errors import ServiceDefinitionError, SpartaError

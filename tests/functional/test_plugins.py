@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 from tests.conftest import Cli
-from tests.unit.test_manager import install_demo_distribution
 
 from sparta_core import hookspecs
 
@@ -219,13 +218,8 @@ def test_function_decorators_receive_what_they_ask_for(cli: Cli, make_project, c
     assert cfn_lint(path) == []
 
 
-def test_plugins_command_lists_origins_versions_and_hooks(
-    cli: Cli, hello_project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    site = tmp_path / "site"
-    install_demo_distribution(site)
-    monkeypatch.syspath_prepend(str(site))
-    monkeypatch.delitem(__import__("sys").modules, "sparta_demo", raising=False)
+@pytest.mark.usefixtures("demo_installed")
+def test_plugins_command_lists_origins_versions_and_hooks(cli: Cli, hello_project: Path) -> None:
     (hello_project / "spartaconf.py").write_text("def sparta_pre_build(ctx):\n    pass\n")
     output = cli("plugins", project=hello_project).output
     lines = {line.split()[0]: line for line in output.splitlines()[1:]}
@@ -280,3 +274,19 @@ def test_every_hook_has_a_docstring_saying_when_it_is_called() -> None:
         doc = getattr(hookspecs, name).__doc__ or ""
         assert len(doc.strip().splitlines()) >= 3, f"{name} needs a real docstring"
         assert "alled" in doc or "Provider" in doc, f"{name}: say when it is called"
+
+
+def test_installed_plugin_seen_by_the_sparta_command(hello_project: Path, demo_wheel_site: Path) -> None:
+    """A real process, a real installed distribution: the entry point is found."""
+    import os
+    import subprocess
+    import sys
+
+    sparta = Path(sys.executable).parent / "sparta"
+    env = {**os.environ, "PYTHONPATH": str(demo_wheel_site)}
+    listing = subprocess.run([sparta, "plugins"], cwd=hello_project, env=env,
+                             capture_output=True, text=True, check=True).stdout
+    assert any(line.split()[:2] == ["demo", "1.2.3"] for line in listing.splitlines())
+    blocked = subprocess.run([sparta, "plugins"], cwd=hello_project, capture_output=True, text=True,
+                             env={**env, "SPARTA_DISABLE_PLUGIN_AUTOLOAD": "1"}, check=True).stdout
+    assert "demo" not in blocked

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import textwrap
 from pathlib import Path
 
@@ -15,30 +14,6 @@ from sparta_core.manager import (
     SpartaPluginManager,
     build_plugin_manager,
 )
-
-DEMO = Path(__file__).resolve().parent.parent / "data" / "sparta-demo"
-
-
-def install_demo_distribution(site: Path) -> None:
-    """Install tests/data/sparta-demo into ``site`` the way an installer lays it out:
-    the module plus a dist-info with METADATA and the ``sparta`` entry point."""
-    site.mkdir(parents=True, exist_ok=True)
-    shutil.copy(DEMO / "sparta_demo.py", site / "sparta_demo.py")
-    dist_info = site / "sparta_demo-1.2.3.dist-info"
-    dist_info.mkdir()
-    (dist_info / "METADATA").write_text(
-        "Metadata-Version: 2.1\nName: sparta-demo\nVersion: 1.2.3\n"
-    )
-    (dist_info / "entry_points.txt").write_text("[sparta]\ndemo = sparta_demo\n")
-    (dist_info / "RECORD").write_text("")
-
-
-@pytest.fixture
-def demo_installed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    site = tmp_path / "site-packages"
-    install_demo_distribution(site)
-    monkeypatch.syspath_prepend(str(site))
-    monkeypatch.delitem(__import__("sys").modules, "sparta_demo", raising=False)
 
 
 def manager(project: Path, **kwargs) -> SpartaPluginManager:
@@ -162,10 +137,9 @@ def test_config_plugins_are_imported_by_module_name(
         manager(tmp_path, config_plugins=["nope"])
 
 
-@pytest.mark.usefixtures("demo_installed")
-def test_entry_point_that_fails_to_import_names_the_distribution(tmp_path: Path) -> None:
-    site = Path(__import__("sparta_demo").__file__).parent
-    (site / "sparta_demo.py").write_text("import not_installed_anywhere\n")
-    __import__("sys").modules.pop("sparta_demo", None)
+def test_entry_point_that_fails_to_import_names_the_distribution(
+    tmp_path: Path, demo_installed: Path
+) -> None:
+    (demo_installed / "sparta_demo.py").write_text("import not_installed_anywhere\n")
     with pytest.raises(PluginError, match=r"plugin 'demo' \(entry point sparta_demo of sparta-demo\) failed to import: ModuleNotFoundError"):
         manager(tmp_path)
