@@ -15,12 +15,10 @@ from __future__ import annotations
 
 import html
 import json
-from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
 
 from sparta_core.context import ProvisionContext
-from sparta_core.template import Template
+from sparta_core.template import Template, referenced_ids
 
 BOX_WIDTH = 230
 BOX_HEIGHT = 54
@@ -36,26 +34,6 @@ class Graph:
     functions: dict[str, str] = field(default_factory=dict)
     resources: dict[str, str] = field(default_factory=dict)
     edges: set[tuple[str, str, str]] = field(default_factory=set)
-
-
-def references(value: Any) -> Iterator[str]:
-    """Logical IDs named by ``Ref``/``Fn::GetAtt``/``${...}`` anywhere in ``value``."""
-    if isinstance(value, dict):
-        if "Ref" in value and isinstance(value["Ref"], str):
-            yield value["Ref"]
-        target = value.get("Fn::GetAtt")
-        if isinstance(target, list) and target:
-            yield str(target[0])
-        sub = value.get("Fn::Sub")
-        text = sub[0] if isinstance(sub, list) and sub else sub
-        if isinstance(text, str):
-            for piece in text.split("${")[1:]:
-                yield piece.split("}", 1)[0].split(".", 1)[0]
-        for item in value.values():
-            yield from references(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from references(item)
 
 
 def build_graph(ctx: ProvisionContext, template: Template) -> Graph:
@@ -77,7 +55,7 @@ def build_graph(ctx: ProvisionContext, template: Template) -> Graph:
             graph.sources[source] = f"{type(event).__name__}|{event.describe()}"
             graph.edges.add((source, node, ""))
     functions_of = {
-        logical_id: {owned[ref] for ref in references(resource) if ref in owned}
+        logical_id: {owned[ref] for ref in referenced_ids(resource) if ref in owned}
         for logical_id, resource in template.resources.items()
         if logical_id not in owned
     }
@@ -88,7 +66,7 @@ def build_graph(ctx: ProvisionContext, template: Template) -> Graph:
         if logical_id not in owned and logical_id not in wiring:
             graph.resources[logical_id] = f"{logical_id}|{resource['Type']}"
     for logical_id, resource in template.resources.items():
-        targets = set(references(resource)) & set(graph.resources)
+        targets = set(referenced_ids(resource)) & set(graph.resources)
         if logical_id in owned:
             for target in targets:
                 graph.edges.add((owned[logical_id], target, "uses"))
