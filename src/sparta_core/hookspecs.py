@@ -295,6 +295,8 @@ def sparta_custom_resource_types(register: CustomResourceRegistry) -> None:
     needs for one resource's properties. A name registered twice is an error naming
     both plugins. Add resources of a type with
     :func:`sparta_core.custom_resources.add_custom_resource`. Return value ignored.
+
+    ``spartaconf.py``: may implement it.
     """
 
 

@@ -6,8 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
-
-from sources_support import build, build_error
+from tests.functional.sources_support import build, build_error
 
 RESOURCES = '''
 service.resource("Uploads", "AWS::S3::Bucket")
@@ -432,7 +431,8 @@ def test_invalid_parameters_fail_at_definition_naming_function_and_source(
     cli, make_project, source, message
 ):
     line = build_error(cli, make_project, one(source))
-    assert line.startswith("error: function 'fn': ")
+    assert line.startswith("error: ") and "service.py:" in line
+    assert "function 'fn': " in line
     assert message in line
 
 
