@@ -47,6 +47,7 @@ BUILTIN_PLUGINS: dict[str, str] = {
     "marshall": "sparta_core.builtin.marshall",
     "validate-template": "sparta_core.builtin.validate_template",
     "custom-resources": "sparta_core.builtin.custom_resources",
+    "validate-cycles": "sparta_core.builtin.validate_cycles",
 }
 
 #: Built-ins that guard correctness; ``-p no:`` refuses them.

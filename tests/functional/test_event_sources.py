@@ -476,3 +476,19 @@ class Topicless(sparta.EventSource):
     built = build(cli, make_project, one("Topicless()", extra))
     assert cfn_lint(built.path) == []
     assert built.resources["FnFunctionIot0Rule"]["Type"] == "AWS::IoT::TopicRule"
+
+
+def test_a_dependency_cycle_is_named_before_anything_is_deployed(cli, make_project):
+    body = RESOURCES + '''
+@service.function(environment={"BUCKET": sparta.Ref("Uploads")},
+                  events=[sparta.S3Event(sparta.Ref("Uploads"))])
+def fn(event, context):
+    return handle(event, context)
+'''
+    line = build_error(cli, make_project, body)
+    assert line == (
+        "error: resources depend on each other in a cycle: FnFunction -> Uploads -> "
+        "FnFunction (a bucket that notifies a function must not "
+        "be referred to by that function's role or environment: name it with BucketName and "
+        "use the name)"
+    )

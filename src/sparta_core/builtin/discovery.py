@@ -15,12 +15,12 @@ Sub fragments built from names instead of a ``Ref`` (see :meth:`FunctionWiring.e
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 from sparta_core.model.events import FunctionWiring
 from sparta_core.model.iam import IAMRoleDefinition
 from sparta_core.model.refs import to_cfn
+from sparta_core.template import referenced_ids
 
 RESOURCES_VARIABLE = "SPARTA_RESOURCES"
 
@@ -39,47 +39,6 @@ ATTRIBUTES: dict[str, tuple[str, ...]] = {
 }
 
 
-def references(value: Any) -> Iterator[str]:
-    """Logical IDs that ``Ref``, ``Fn::GetAtt`` or ``Fn::Sub`` name inside ``value``."""
-    if isinstance(value, dict):
-        if set(value) == {"Ref"} and isinstance(value["Ref"], str):
-            yield value["Ref"]
-            return
-        if set(value) == {"Fn::GetAtt"}:
-            target = value["Fn::GetAtt"]
-            if isinstance(target, list) and target and isinstance(target[0], str):
-                yield target[0]
-            elif isinstance(target, str):
-                yield target.split(".", 1)[0]
-            return
-        if set(value) == {"Fn::Sub"}:
-            body = value["Fn::Sub"]
-            text, variables = (body[0], body[1]) if isinstance(body, list) else (body, {})
-            if isinstance(text, str):
-                yield from _sub_names(text, variables if isinstance(variables, dict) else {})
-            if isinstance(variables, dict):
-                for item in variables.values():
-                    yield from references(item)
-            return
-        for item in value.values():
-            yield from references(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from references(item)
-
-
-def _sub_names(text: str, variables: dict[str, Any]) -> Iterator[str]:
-    start = text.find("${")
-    while start != -1:
-        end = text.find("}", start)
-        if end == -1:
-            return
-        name = text[start + 2:end]
-        if not name.startswith("!") and name.split(".", 1)[0] not in variables:
-            yield name.split(".", 1)[0]
-        start = text.find("${", end)
-
-
 def dependencies(wiring: FunctionWiring) -> dict[str, dict[str, str]]:
     """Logical ID to discovery fragments for everything the function depends on."""
     function = wiring.function
@@ -91,7 +50,7 @@ def dependencies(wiring: FunctionWiring) -> dict[str, dict[str, str]]:
         values.append(to_cfn(function.dead_letter_arn))
     own = {wiring.logical_id}
     for value in values:
-        for name in references(value):
+        for name in referenced_ids(value):
             if name not in own and name in wiring.template.resources:
                 found.setdefault(name, {})
     return found

@@ -1,0 +1,1 @@
+"""The order pipeline's handlers (imported lazily by service.py)."""
