@@ -492,3 +492,27 @@ def fn(event, context):
         "be referred to by that function's role or environment: name it with BucketName and "
         "use the name)"
     )
+
+
+def test_events_example_builds_lint_clean(cli, tmp_path, cfn_lint):
+    import shutil
+
+    from tests.conftest import EXAMPLES
+
+    project = tmp_path / "events"
+    shutil.copytree(EXAMPLES / "events", project, ignore=shutil.ignore_patterns(".sparta"))
+    cli("build", project=project)
+    path = project / ".sparta" / "orders-template.json"
+    assert cfn_lint(path) == []
+    resources = json.loads(path.read_text())["Resources"]
+    mappings = [r for r in resources.values() if r["Type"] == "AWS::Lambda::EventSourceMapping"]
+    assert len(mappings) == 3
+    for mapping in mappings:
+        role = mapping["Properties"]["FunctionName"]["Ref"].removesuffix("Function") + "Role"
+        statements = resources[role]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+        assert mapping["Properties"]["EventSourceArn"] in [s["Resource"] for s in statements]
+        no_star(statements)
+    permissions = {r["Properties"]["Principal"] for r in resources.values()
+                   if r["Type"] == "AWS::Lambda::Permission"}
+    assert permissions == {"s3.amazonaws.com", "sns.amazonaws.com", "logs.amazonaws.com",
+                           "events.amazonaws.com"}
