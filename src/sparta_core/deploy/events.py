@@ -148,7 +148,7 @@ def root_cause(events: Iterable[StackEvent]) -> StackEvent | None:
 def describe_cause(event: StackEvent | None) -> str:
     if event is None:
         return "CloudFormation gave no reason"
-    reason = event.reason or event.status
+    reason = (event.reason or event.status).strip().rstrip(".")
     if event.is_stack:
         return reason
     return f"resource {event.logical_id} ({event.resource_type}): {reason}"

@@ -8,6 +8,7 @@ plain objects.
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -188,10 +189,11 @@ Step = (
 
 
 def change_set_name(desired: DesiredStack, now: float | None = None) -> str:
-    """A change set name unique per run: time, then the template's content hash."""
+    """A change set name unique per run: time, the template's content hash, and a
+    random part (two runs in the same second must not collide)."""
     stamp = time.strftime("%Y%m%d%H%M%S", time.gmtime(now if now is not None else time.time()))
     digest = desired.template_key.rsplit("/", 1)[-1].split(".", 1)[0][:8]
-    return f"sparta-{stamp}-{digest}"
+    return f"sparta-{stamp}-{digest}-{uuid.uuid4().hex[:6]}"
 
 
 def resolve_parameters(
