@@ -75,7 +75,9 @@ class ArchiveWriter:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         partial = self.path.with_name(self.path.name + ".partial")
         unpacked = 0
-        with zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED, compresslevel=COMPRESS_LEVEL) as zf:
+        with zipfile.ZipFile(
+            partial, "w", zipfile.ZIP_DEFLATED, compresslevel=COMPRESS_LEVEL
+        ) as zf:
             for name in sorted(self._entries):
                 entry = self._entries[name]
                 info = zipfile.ZipInfo(name, FIXED_DATE_TIME)

@@ -214,5 +214,23 @@ def plugins(ctx: click.Context) -> None:
             click.echo(f"{'':<{widths[0]}}  {pm.infos[name].location}")
 
 
+@main.command()
+@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path),
+              help="Where to write the page (default: .sparta/<service>-describe.html).")
+@click.pass_context
+def describe(ctx: click.Context, out: Path | None) -> None:
+    """Write one self-contained HTML page: the service as a graph, and its template."""
+    from sparta_core.describe import render_page
+    from sparta_core.workflow import Workflow
+
+    session = open_session(ctx)
+    run = session.context(noop=True)
+    Workflow(run).provision()
+    assert run.template is not None
+    path = out or run.work_dir / f"{run.service.name}-describe.html"
+    path.write_text(render_page(run, run.template))
+    click.echo(_display(path, run.project_dir))
+
+
 # The commands that talk to AWS live in their own module and register on ``main``.
 from sparta_core import cli_deploy  # noqa: E402, F401
