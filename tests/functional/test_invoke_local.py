@@ -64,6 +64,18 @@ def test_the_example_runs_from_its_archive(cli, hello_project):
     assert "START RequestId:" in result.stderr and "REPORT RequestId:" in result.stderr
 
 
+def test_the_archive_ships_only_the_declaration_part_of_sparta(cli, hello_project):
+    import zipfile
+
+    cli("build", project=hello_project)
+    names = zipfile.ZipFile(hello_project / ".sparta" / "hello-code.zip").namelist()
+    shipped = {name for name in names if name.startswith("sparta_core/")}
+    assert {"sparta_core/__init__.py", "sparta_core/errors.py",
+            "sparta_core/model/service.py"} <= shipped
+    assert not any(name.startswith(("sparta_core/builtin/", "sparta_core/cli"))
+                   for name in shipped)
+
+
 def test_the_event_can_come_from_standard_input(cli, hello_project):
     from sparta_core.cli import main
 
