@@ -99,6 +99,8 @@ class ProvisionContext:
     template: Template | None = None
     result: StackResult | None = None
     stash: dict[str, Any] = field(default_factory=dict)
+    #: The command this run serves: ``provision``, ``plan``, ``build`` or ``invoke``.
+    command: str = "provision"
 
     @property
     def project_dir(self) -> Path:
