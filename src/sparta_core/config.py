@@ -90,6 +90,7 @@ CORE_KEYS: dict[str, tuple[str, Callable[[Any, str], Any]]] = {
     "find-links": ("find_links", _as_list),
     "exclude-runtime-provided": ("exclude_runtime_provided", _as_bool),
     "force": ("force", _as_bool),
+    "installer": ("installer", _as_str),
 }
 
 CONVERTERS: dict[str, Callable[[Any, str], Any]] = {
@@ -127,6 +128,8 @@ class Settings:
     exclude_runtime_provided: bool = False
     #: ``sparta build --force``: rebuild dependencies from scratch, ignoring the cache.
     force: bool = False
+    #: ``uv`` or ``pip``; unset means uv when available, else pip.
+    installer: str | None = None
 
     @property
     def output_dir(self) -> Path:

@@ -124,6 +124,8 @@ class Workflow:
         ctx = self.ctx
         assert ctx.archive is not None
         artifacts = [Artifact("code", ctx.archive.path, ctx.archive.sha256)]
+        artifacts += [Artifact(f"code-{architecture}", archive.path, archive.sha256)
+                      for architecture, archive in sorted(ctx.archives.items())]
         with ctx.reporter.stage("upload"):
             locations = self.provide("upload", "sparta_upload", dict, ctx=ctx, artifacts=artifacts)
         missing = {artifact.name for artifact in artifacts} - set(locations)
