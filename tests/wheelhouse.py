@@ -20,7 +20,8 @@ ELF_MACHINE = {"x86_64": 62, "aarch64": 183}
 def fake_elf(machine: str) -> bytes:
     """A file that starts like a shared object built for ``machine``."""
     ident = b"\x7fELF" + bytes([2, 1, 1, 0]) + bytes(8)
-    return ident + (3).to_bytes(2, "little") + ELF_MACHINE[machine].to_bytes(2, "little") + bytes(44)
+    header = (3).to_bytes(2, "little") + ELF_MACHINE[machine].to_bytes(2, "little")
+    return ident + header + bytes(44)
 
 
 def make_wheel(

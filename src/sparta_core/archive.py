@@ -80,7 +80,7 @@ class ArchiveWriter:
 
         packed = PackedTree(path)
         self._packed_trees.append(packed)
-        for name in packed.entries:
+        for name in packed.index:
             if name in self._entries or name in self._packed:
                 first = self._origin_of(name)
                 raise StageError(
@@ -134,9 +134,9 @@ class ArchiveWriter:
                 for name, entry in self._entries.items()
             ]
         )
-        by_name = {entry.name: entry for entry in fresh}
+        by_name: dict[str, Any] = {entry.name: entry for entry in fresh}
         for name, (packed, _) in self._packed.items():
-            by_name[name] = packed.entries[name]
+            by_name[name] = packed.copied(name)
         partial = self.path.with_name(self.path.name + ".partial")
         try:
             written = write_zip(partial, (by_name[name] for name in sorted(by_name)))

@@ -20,7 +20,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -88,6 +87,8 @@ def entry_for(key: str, root: Path | None = None) -> CacheEntry:
 
 def new_workspace(entry: CacheEntry) -> CacheEntry:
     """A private folder beside ``entry`` to build into before :func:`publish`."""
+    import shutil
+
     workspace = entry.directory.with_name(f"{entry.directory.name}.tmp-{os.getpid()}")
     if workspace.exists():
         shutil.rmtree(workspace)
@@ -98,6 +99,8 @@ def new_workspace(entry: CacheEntry) -> CacheEntry:
 def publish(workspace: CacheEntry, entry: CacheEntry, manifest: dict[str, Any]) -> CacheEntry:
     """Write the manifest and move the workspace into place. If another build published
     the same key meanwhile, theirs is kept (it has the same content) and ours dropped."""
+    import shutil
+
     workspace.manifest_path.write_text(json.dumps(manifest, indent=1, sort_keys=True))
     if entry.directory.exists():
         discard(entry)
@@ -112,6 +115,8 @@ def publish(workspace: CacheEntry, entry: CacheEntry, manifest: dict[str, Any]) 
 
 def discard(entry: CacheEntry) -> None:
     """Remove an entry (``--force``, or an incomplete one)."""
+    import shutil
+
     if entry.directory.exists():
         # Renamed first so that a half-removed entry is never mistaken for a good one.
         doomed = entry.directory.with_name(f"{entry.directory.name}.old-{os.getpid()}")

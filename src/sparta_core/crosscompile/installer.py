@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -76,6 +75,8 @@ class Installer:
             args += ["--extra-index-url", url]
         for link in index.find_links:
             args += ["--find-links", link]
+        import subprocess  # here: a cached build never starts the installer
+
         environment = dict(os.environ)
         # uv reports "Using CPython ... interpreter" for --target installs; the host
         # interpreter only hosts the resolution, the target's tags come from the flags.
