@@ -147,7 +147,7 @@ def bench(count: int, runs: int, house: Path, work: Path, start: float) -> dict[
         took = timed(
             [find_uv_bin(), "pip", "install", "--target", str(target), "--python-platform",
              "x86_64-manylinux_2_34", "--python-version", "3.12", "--only-binary", ":all:",
-             "--no-config", "--link-mode", "copy", "--find-links", str(house),
+             "--no-config", "--color", "never", "--find-links", str(house),
              "-r", str(requirements), "-q"],
             project, environment(work / "unused"),
         )

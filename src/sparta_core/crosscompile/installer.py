@@ -54,8 +54,9 @@ class Installer:
                 *self.command, "pip", "install", "--target", str(destination),
                 "--python-platform", target.uv_platform,
                 "--python-version", target.python_version,
+                # uv's default link mode (hardlinks from its cache on Linux, clones on
+                # macOS) is safe here: slimming only ever unlinks files, never edits them.
                 "--only-binary", ":all:", "--no-config", "--color", "never",
-                "--link-mode", "copy",
                 "-r", str(requirements_file),
             ]
             if offline:
