@@ -35,6 +35,34 @@ def hello_project(tmp_path: Path) -> Path:
     return target
 
 
+@pytest.fixture(scope="session")
+def demo_wheel_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """tests/data/sparta-demo, really installed by pip (offline) into a site folder."""
+    import subprocess
+    import sys
+
+    site = tmp_path_factory.mktemp("demo-site")
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-index",
+         "--no-build-isolation", "--disable-pip-version-check", "--target", str(site),
+         str(REPO / "tests" / "data" / "sparta-demo")],
+        check=True,
+    )
+    return site
+
+
+@pytest.fixture
+def demo_installed(demo_wheel_site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The sparta-demo distribution on sys.path for this test (a private copy)."""
+    import sys
+
+    site = tmp_path / "site-packages"
+    shutil.copytree(demo_wheel_site, site)
+    monkeypatch.syspath_prepend(str(site))
+    monkeypatch.delitem(sys.modules, "sparta_demo", raising=False)
+    return site
+
+
 ProjectFactory = Callable[..., Path]
 
 

@@ -3,30 +3,34 @@
 A user's ``service.py`` imports this package as ``import sparta_core as sparta`` and
 declares a :class:`Service`, its functions, IAM privileges and event sources. Plugins
 implement the hooks of :mod:`sparta_core.hookspecs` with the :data:`hookimpl` marker.
+
+The public names are loaded on first use (PEP 562), so that ``sparta --help``, which
+imports this package, does not pay for the model, the template or pluggy.
 """
 
 from __future__ import annotations
 
+import importlib
 from typing import TYPE_CHECKING, Any
-
-from sparta_core.errors import ServiceDefinitionError, SpartaError
-from sparta_core.model import (
-    EventSource,
-    FunctionWiring,
-    GetAtt,
-    IAMRoleDefinition,
-    LambdaFunction,
-    Privilege,
-    Ref,
-    Service,
-    Sub,
-)
 
 __version__ = "0.1.0"
 
-if TYPE_CHECKING:
-    from sparta_core.hookspecs import hookimpl
-    from sparta_core.template import Template
+#: Public name -> the module that defines it.
+_EXPORTS = {
+    "EventSource": "sparta_core.model.events",
+    "FunctionWiring": "sparta_core.model.events",
+    "GetAtt": "sparta_core.model.refs",
+    "IAMRoleDefinition": "sparta_core.model.iam",
+    "LambdaFunction": "sparta_core.model.function",
+    "Privilege": "sparta_core.model.iam",
+    "Ref": "sparta_core.model.refs",
+    "Service": "sparta_core.model.service",
+    "ServiceDefinitionError": "sparta_core.errors",
+    "SpartaError": "sparta_core.errors",
+    "Sub": "sparta_core.model.refs",
+    "Template": "sparta_core.template",
+    "hookimpl": "sparta_core.hookspecs",
+}
 
 __all__ = [
     "EventSource",
@@ -45,16 +49,25 @@ __all__ = [
     "hookimpl",
 ]
 
+if TYPE_CHECKING:
+    from sparta_core.errors import ServiceDefinitionError, SpartaError
+    from sparta_core.hookspecs import hookimpl
+    from sparta_core.model.events import EventSource, FunctionWiring
+    from sparta_core.model.function import LambdaFunction
+    from sparta_core.model.iam import IAMRoleDefinition, Privilege
+    from sparta_core.model.refs import GetAtt, Ref, Sub
+    from sparta_core.model.service import Service
+    from sparta_core.template import Template
+
 
 def __getattr__(name: str) -> Any:
-    # ``hookimpl`` needs pluggy and ``Template`` is only for plugins: loaded on first
-    # use so that importing a service (and ``sparta --help``) stays light.
-    if name == "hookimpl":
-        from sparta_core.hookspecs import hookimpl
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'sparta_core' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # later look-ups skip this function
+    return value
 
-        return hookimpl
-    if name == "Template":
-        from sparta_core.template import Template
 
-        return Template
-    raise AttributeError(f"module 'sparta_core' has no attribute {name!r}")
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_EXPORTS])

@@ -229,3 +229,21 @@ def plugins(ctx: click.Context) -> None:
         click.echo(f"{name:<{widths[0]}}  {version:<{widths[1]}}  {origin:<{widths[2]}}  {hooks}")
         if session.reporter.verbosity > 0:
             click.echo(f"{'':<{widths[0]}}  {pm.infos[name].location}")
+
+
+@main.command()
+@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path),
+              help="Where to write the page (default: .sparta/<service>-describe.html).")
+@click.pass_context
+def describe(ctx: click.Context, out: Path | None) -> None:
+    """Write one self-contained HTML page: the service as a graph, and its template."""
+    from sparta_core.describe import render_page
+    from sparta_core.workflow import Workflow
+
+    session = open_session(ctx)
+    run = session.context(noop=True)
+    Workflow(run).provision()
+    assert run.template is not None
+    path = out or run.work_dir / f"{run.service.name}-describe.html"
+    path.write_text(render_page(run, run.template))
+    click.echo(_display(path, run.project_dir))

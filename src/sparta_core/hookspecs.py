@@ -65,6 +65,8 @@ def sparta_addoption(parser: OptionParser) -> None:
     value is read from ``[tool.sparta] my-setting``, ``SPARTA_MY_SETTING`` or
     ``-o my-setting=VALUE`` and lands in ``ctx.settings.options["my-setting"]``.
     Return value ignored.
+
+    ``spartaconf.py``: may implement it (it is registered before this hook is called).
     """
 
 
@@ -75,6 +77,8 @@ def sparta_configure(config: Config) -> None:
     ``config.settings`` is frozen; ``config.pluginmanager`` may be used to register or
     look up other plugins. Called once per run before any stage; historic, so a plugin
     registered later is called on registration. Return value ignored.
+
+    ``spartaconf.py``: may implement it.
     """
 
 
@@ -92,6 +96,8 @@ def sparta_validate_service(ctx: ProvisionContext) -> None:
     ``SpartaError``) with a one-line message to stop the run; nothing has changed yet.
     The built-in plugin checks the model and that every handler resolves. Must not
     change ``ctx.service``. Return value ignored.
+
+    ``spartaconf.py``: may implement it.
     """
 
 
@@ -106,6 +112,8 @@ def sparta_pre_build(ctx: ProvisionContext) -> None:
 
     Called on every implementation. May write files into the project (generated
     code) or into ``ctx.work_dir``. Return value ignored.
+
+    ``spartaconf.py``: may implement it.
     """
 
 
@@ -116,6 +124,8 @@ def sparta_build(ctx: ProvisionContext) -> BuildResult | None:
     Return a :class:`~sparta_core.context.BuildResult`, stored as ``ctx.build``; the
     first non-``None`` result wins. Return ``None`` to leave the stage to the next
     plugin (the built-in one stages the project's files, minus the default excludes).
+
+    ``spartaconf.py``: may implement it.
     """
 
 
@@ -125,6 +135,8 @@ def sparta_post_build(ctx: ProvisionContext, build: BuildResult) -> None:
 
     Called on every implementation. May add entries to ``build.sources`` or
     ``build.dependency_dirs``. Return value ignored.
+
+    ``spartaconf.py``: may implement it.
     """
 
 
@@ -141,6 +153,8 @@ def sparta_package(ctx: ProvisionContext) -> Archive | None:
     stored as ``ctx.archive``; the first non-``None`` result wins. An implementation
     should call ``ctx.hook.sparta_archive(ctx=ctx, archive=writer)`` while its writer is
     open, as the built-in one does.
+
+    ``spartaconf.py``: may implement it.
     """
 
 
@@ -153,6 +167,8 @@ def sparta_archive(ctx: ProvisionContext, archive: ArchiveWriter) -> None:
     ``archive.add_file(name, path)``; a name already taken is an error. Entries are
     written sorted when the archive closes, so the order of plugins does not change the
     bytes. Return value ignored.
+
+    ``spartaconf.py``: may implement it.
     """
 
 
@@ -171,6 +187,8 @@ def sparta_upload(
     :class:`~sparta_core.context.S3Location`, stored as ``ctx.locations``; the first
     non-``None`` result wins. Keys are content-addressed; an artifact already there is
     not uploaded again.
+
+    ``spartaconf.py``: may implement it.
     """
 
 
@@ -184,6 +202,8 @@ def sparta_pre_marshall(ctx: ProvisionContext) -> None:
     """The archive exists (and is uploaded, unless ``--noop``); the template is next.
 
     Called on every implementation. Return value ignored.
+
+    ``spartaconf.py``: may implement it.
     """
 
 
@@ -194,6 +214,8 @@ def sparta_marshall(ctx: ProvisionContext) -> Template | None:
     Return a :class:`~sparta_core.template.Template`, stored as ``ctx.template``; the
     first non-``None`` result wins. The built-in one writes each function, its log group,
     its role and its event sources, the service's resources and outputs.
+
+    ``spartaconf.py``: may implement it.
     """
 
 
@@ -212,6 +234,8 @@ def sparta_decorate_function(
     ``template.add_resource``, or return a dict of resources in template form
     (``{"Id": {"Type": ..., "Properties": ...}}``) to be added; a logical ID that is
     already taken is an error, never an overwrite.
+
+    ``spartaconf.py``: may implement it.
     """
 
 
@@ -222,6 +246,8 @@ def sparta_decorate_service(ctx: ProvisionContext, template: Template) -> dict[s
     Called on every implementation. May change or add resources, outputs and
     parameters, or return a dict of resources to add, as for
     :func:`sparta_decorate_function`.
+
+    ``spartaconf.py``: may implement it.
     """
 
 
@@ -230,6 +256,8 @@ def sparta_post_marshall(ctx: ProvisionContext, template: Template) -> None:
     """The template is complete; last chance to change it before validation.
 
     Called on every implementation. Return value ignored.
+
+    ``spartaconf.py``: may implement it.
     """
 
 
@@ -242,6 +270,8 @@ def sparta_validate_template(ctx: ProvisionContext, template: Template) -> None:
     before anything in AWS changes. Must not change the template. The built-in one
     checks CloudFormation's limits (template size, resource, output and parameter
     counts).
+
+    ``spartaconf.py``: may implement it.
     """
 
 
@@ -259,6 +289,8 @@ def sparta_converge(ctx: ProvisionContext, template: Template) -> StackResult | 
     :class:`~sparta_core.context.StackResult`, stored as ``ctx.result``; the first
     non-``None`` result wins. Raise ``SpartaError`` naming the failing resource and its
     reason when the stack operation fails.
+
+    ``spartaconf.py``: may implement it.
     """
 
 
@@ -270,6 +302,8 @@ def sparta_rollback(ctx: ProvisionContext, error: BaseException) -> None:
     error reaches the user. ``ctx`` holds whatever the stages before the failure
     stored. An exception raised here is reported as a warning and does not hide
     ``error``. Return value ignored.
+
+    ``spartaconf.py``: may implement it.
     """
 
 
@@ -278,4 +312,6 @@ def sparta_provisioned(ctx: ProvisionContext, result: StackResult | None) -> Non
     """The run succeeded; ``result`` is ``ctx.result`` (``None`` with ``--noop``).
 
     Called on every implementation, last. Return value ignored.
+
+    ``spartaconf.py``: may implement it.
     """

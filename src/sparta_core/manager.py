@@ -196,6 +196,8 @@ def _any_entry_point_group(group: str) -> bool:
     positive only costs the full importlib.metadata scan."""
     header = f"[{group}]"
     for folder in sys.path:
+        if os.path.isfile(folder):
+            return True  # a zipped path entry: let importlib.metadata look inside
         try:
             names = os.listdir(folder or ".")
         except OSError:

@@ -128,8 +128,9 @@ def load_service(settings: Settings) -> Service:
         )
     try:
         module = importlib.import_module(module_name)
-    except ServiceDefinitionError:
-        raise
+    except ServiceDefinitionError as error:
+        # Declaration errors are raised while the module runs: point at the line.
+        raise ServiceDefinitionError(f"{_where(error, settings.project_dir)}{error}") from error
     except Exception as error:
         raise ServiceDefinitionError(
             f"importing service module '{module_name}' failed: "

@@ -8,7 +8,7 @@ through it, so that a logical ID can be claimed only once: a collision raises
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from types import MappingProxyType
 from typing import Any
 
@@ -26,6 +26,41 @@ RESOURCE_ATTRIBUTES = (
     "CreationPolicy",
     "UpdatePolicy",
 )
+
+
+def referenced_ids(value: Any) -> Iterator[str]:
+    """Logical IDs (resources or parameters) that ``value`` refers to, anywhere inside it,
+    through ``Ref``, ``Fn::GetAtt`` or ``${...}`` in ``Fn::Sub``; pseudo parameters
+    (``AWS::...``), escaped ``${!...}`` and a ``Fn::Sub``'s own variables are skipped."""
+    if isinstance(value, list):
+        for item in value:
+            yield from referenced_ids(item)
+        return
+    if not isinstance(value, Mapping):
+        return
+    if isinstance(value.get("Ref"), str) and len(value) == 1:
+        if not value["Ref"].startswith("AWS::"):
+            yield value["Ref"]
+        return
+    if "Fn::GetAtt" in value and len(value) == 1:
+        target = value["Fn::GetAtt"]
+        if isinstance(target, list) and target and isinstance(target[0], str):
+            yield target[0]
+        elif isinstance(target, str):
+            yield target.split(".", 1)[0]
+        return
+    if "Fn::Sub" in value and len(value) == 1:
+        sub = value["Fn::Sub"]
+        text, variables = (sub[0], sub[1]) if isinstance(sub, list) and len(sub) == 2 else (sub, {})
+        if isinstance(text, str):
+            for piece in text.split("${")[1:]:
+                name = piece.split("}", 1)[0].split(".", 1)[0]
+                if name and not name.startswith(("!", "AWS::")) and name not in variables:
+                    yield name
+        yield from referenced_ids(variables)
+        return
+    for item in value.values():
+        yield from referenced_ids(item)
 
 
 class Template:
@@ -74,7 +109,9 @@ class Template:
     def merge_resources(self, resources: Mapping[str, Mapping[str, Any]], owner: str) -> None:
         """Add resources given in template form (``{"Id": {"Type": ..., ...}}``)."""
         if not isinstance(resources, Mapping):
-            raise TemplateError(f"{owner} returned {type(resources).__name__}, not a dict of resources")
+            raise TemplateError(
+                f"{owner} returned {type(resources).__name__}, not a dict of resources"
+            )
         for resource_id, resource in resources.items():
             if not isinstance(resource, Mapping) or "Type" not in resource:
                 raise TemplateError(f"{owner}: resource '{resource_id}' has no Type")

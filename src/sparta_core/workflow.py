@@ -76,7 +76,8 @@ class Workflow:
         except SpartaError:
             raise
         except Exception as error:
-            raise StageError(stage, _describe(error), _plugin_in_traceback(caller, error)) from error
+            plugin = _plugin_in_traceback(caller, error)
+            raise StageError(stage, _describe(error), plugin) from error
         if firstresult:
             return [] if outcome is None else [("a wrapped plugin", outcome)]
         return [("a wrapped plugin", result) for result in outcome]

@@ -2,19 +2,16 @@
 
 A template that breaks a limit would be refused by CloudFormation after the archive was
 uploaded; checking here turns that into a clear error before anything changes. It also
-checks that every ``Ref``, ``GetAtt`` and ``DependsOn`` names something the template
+checks that every ``Ref``, ``GetAtt``, ``${...}`` and ``DependsOn`` names something the template
 declares, which CloudFormation would otherwise report only at create time.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
-
 from sparta_core.context import ProvisionContext
 from sparta_core.errors import TemplateError
 from sparta_core.hookspecs import hookimpl
-from sparta_core.template import Template
+from sparta_core.template import Template, referenced_ids
 
 #: CloudFormation quotas (AWS documentation, "CloudFormation quotas").
 MAX_TEMPLATE_BYTES = 1024 * 1024
@@ -23,31 +20,11 @@ MAX_OUTPUTS = 200
 MAX_PARAMETERS = 200
 
 
-def _references(value: Any) -> Iterator[str]:
-    """Logical IDs named by ``Ref`` and ``Fn::GetAtt`` anywhere inside ``value``."""
-    if isinstance(value, dict):
-        if set(value) == {"Ref"} and isinstance(value["Ref"], str):
-            yield value["Ref"]
-            return
-        if set(value) == {"Fn::GetAtt"}:
-            target = value["Fn::GetAtt"]
-            if isinstance(target, list) and target and isinstance(target[0], str):
-                yield target[0]
-            elif isinstance(target, str):
-                yield target.split(".", 1)[0]
-            return
-        for item in value.values():
-            yield from _references(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from _references(item)
-
-
 def check_limits(template: Template, body: str) -> None:
     size = len(body.encode())
     if size > MAX_TEMPLATE_BYTES:
         largest = sorted(
-            ((len(str(resource)), logical_id) for logical_id, resource in template.resources.items()),
+            ((len(str(resource)), name) for name, resource in template.resources.items()),
             reverse=True,
         )[:3]
         names = ", ".join(logical_id for _, logical_id in largest)
@@ -73,8 +50,8 @@ def check_references(template: Template) -> None:
     sections = [("resource", body.get("Resources", {})), ("output", body.get("Outputs", {}))]
     for section, items in sections:
         for name, item in items.items():
-            for target in _references(item):
-                if target.startswith("AWS::") or target in declared:
+            for target in referenced_ids(item):
+                if target in declared:
                     continue
                 raise TemplateError(
                     f"{section} '{name}' refers to '{target}', which the template does not "

@@ -14,9 +14,9 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from tests.wheelhouse import make_wheel, standard_wheelhouse
 
 from sparta_core.crosscompile.build import ELF_MACHINES
-from wheelhouse import make_wheel, standard_wheelhouse
 
 
 @pytest.fixture(scope="session")

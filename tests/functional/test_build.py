@@ -1,0 +1,210 @@
+"""`sparta build` end to end through the CLI, on real projects, with real zips and cfn-lint."""
+
+from __future__ import annotations
+
+import json
+import os
+import zipfile
+from pathlib import Path
+
+import pytest
+from tests.conftest import Cli
+
+
+def build(cli: Cli, project: Path, *args: str) -> dict:
+    cli("build", *args, project=project)
+    return json.loads((project / ".sparta" / "hello-template.json").read_text())
+
+
+def test_build_writes_archive_and_lint_clean_template(cli: Cli, hello_project: Path, cfn_lint) -> None:
+    result = cli("build", project=hello_project)
+    archive = hello_project / ".sparta" / "hello-code.zip"
+    template_path = hello_project / ".sparta" / "hello-template.json"
+    assert "hello: 2 function(s): greet, config" in result.output
+    assert "sha256 " in result.output and "hello-template.json" in result.output
+    assert cfn_lint(template_path) == []
+
+    names = zipfile.ZipFile(archive).namelist()
+    assert names == sorted(names)
+    assert {"service.py", "hello/greetings.py", "sparta_runtime/__init__.py"} <= set(names)
+
+    template = json.loads(template_path.read_text())
+    resources = template["Resources"]
+    assert sorted(resources) == [
+        "ConfigFunction", "ConfigLogGroup", "ConfigRole",
+        "GreetFunction", "GreetLogGroup", "GreetRole",
+    ]
+    greet = resources["GreetFunction"]["Properties"]
+    assert greet["Handler"] == "service.greet"
+    assert greet["MemorySize"] == 256 and greet["Timeout"] == 10
+    assert greet["Environment"]["Variables"]["GREETING"] == "Hello"
+    assert greet["FunctionName"] == "hello-greet"
+    assert resources["GreetFunction"]["DependsOn"] == ["GreetLogGroup"]
+    assert resources["GreetLogGroup"]["Properties"]["LogGroupName"] == "/aws/lambda/hello-greet"
+    assert template["Outputs"]["GreetFunctionArn"]["Value"] == {"Fn::GetAtt": ["GreetFunction", "Arn"]}
+
+
+def test_generated_roles_are_least_privilege(cli: Cli, hello_project: Path) -> None:
+    resources = build(cli, hello_project)["Resources"]
+
+    def statements(role: str) -> list[dict]:
+        return resources[role]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+
+    greet = statements("GreetRole")
+    assert len(greet) == 1
+    assert greet[0]["Action"] == ["logs:CreateLogStream", "logs:PutLogEvents"]
+    assert greet[0]["Resource"]["Fn::Sub"].endswith(":log-group:/aws/lambda/hello-greet:*")
+    config = statements("ConfigRole")
+    assert config[0]["Resource"]["Fn::Sub"].endswith(":log-group:/aws/lambda/hello-config:*")
+    assert config[1]["Action"] == ["ssm:GetParameter"]
+    assert config[1]["Resource"]["Fn::Sub"].endswith(":parameter/hello/greeting")
+
+
+def test_two_builds_give_byte_identical_archives(cli: Cli, hello_project: Path) -> None:
+    archive = hello_project / ".sparta" / "hello-code.zip"
+    first = build(cli, hello_project)
+    first_bytes = archive.read_bytes()
+    # Times and modes on disk must not leak into the archive.
+    for path in hello_project.rglob("*.py"):
+        os.utime(path, (1_000_000, 1_000_000))
+        path.chmod(0o600)
+    second = build(cli, hello_project)
+    assert archive.read_bytes() == first_bytes
+    assert first == second  # same logical IDs, same content-addressed key
+
+
+def test_logical_ids_stay_put_when_the_code_changes(cli: Cli, hello_project: Path) -> None:
+    first = build(cli, hello_project)
+    (hello_project / "hello" / "greetings.py").write_text("def greeting(name):\n    return name\n")
+    second = build(cli, hello_project)
+    assert sorted(first["Resources"]) == sorted(second["Resources"])
+    key = lambda t: t["Resources"]["GreetFunction"]["Properties"]["Code"]["S3Key"]  # noqa: E731
+    assert key(first) != key(second)
+
+
+def test_default_excludes_keep_caches_tests_and_envs_out(cli: Cli, hello_project: Path) -> None:
+    for junk in ("__pycache__/service.cpython-311.pyc", "tests/test_x.py", ".git/HEAD",
+                 "venv-any/pyvenv.cfg", "hello/helper.pyc", ".env", "spartaconf.py"):
+        text = "# a comment" if junk.endswith(".py") else "x"
+        path = hello_project / junk
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    (hello_project / "notes.md").write_text("notes")
+    with (hello_project / "pyproject.toml").open("a") as handle:
+        handle.write('exclude = ["*.md"]\n')
+    cli("build", project=hello_project)
+    names = zipfile.ZipFile(hello_project / ".sparta" / "hello-code.zip").namelist()
+    assert names == [
+        "hello/__init__.py", "hello/greetings.py", "pyproject.toml", "service.py",
+        "sparta_runtime/__init__.py",
+    ]
+
+
+def test_yaml_format(cli: Cli, hello_project: Path, cfn_lint) -> None:
+    cli("build", "--format", "yaml", project=hello_project)
+    path = hello_project / ".sparta" / "hello-template.yaml"
+    assert "Type: AWS::Lambda::Function" in path.read_text()
+    assert cfn_lint(path) == []
+
+
+def test_provision_noop_does_what_build_does(cli: Cli, hello_project: Path) -> None:
+    result = cli("provision", "--noop", project=hello_project)
+    assert "hello: 2 function(s)" in result.output
+    assert (hello_project / ".sparta" / "hello-code.zip").is_file()
+
+
+def test_configured_bucket_replaces_the_bucket_parameter(cli: Cli, hello_project: Path) -> None:
+    with (hello_project / "pyproject.toml").open("a") as handle:
+        handle.write('s3-bucket = "artifacts"\n')
+    template = build(cli, hello_project)
+    assert "Parameters" not in template
+    assert template["Resources"]["GreetFunction"]["Properties"]["Code"]["S3Bucket"] == "artifacts"
+
+
+def test_service_from_public_api_with_options(cli: Cli, make_project, cfn_lint) -> None:
+    project = make_project({
+        "pyproject.toml": """
+            [tool.sparta]
+            service = "app.main:svc"
+        """,
+        "app/__init__.py": "",
+        "app/main.py": """
+            import sparta_core as sparta
+
+            svc = sparta.Service("options-demo", runtime="python3.13", architecture="arm64")
+            svc.resource("Dlq", "AWS::SQS::Queue")
+            svc.resource("Table", "AWS::DynamoDB::Table", {
+                "BillingMode": "PAY_PER_REQUEST",
+                "AttributeDefinitions": [{"AttributeName": "id", "AttributeType": "S"}],
+                "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}],
+            })
+            svc.output("TableName", sparta.Ref("Table"), description="the table")
+
+            @svc.function(
+                memory_size=1024, timeout=900, ephemeral_storage=2048, architecture="x86_64",
+                reserved_concurrency=5, tracing=True, dead_letter_arn=sparta.Ref("Dlq"),
+                environment={"TABLE": sparta.Ref("Table")}, tags={"team": "core"},
+                description="writes items",
+                role=sparta.IAMRoleDefinition(privileges=[sparta.Privilege(
+                    actions=["dynamodb:PutItem"], resources=[sparta.GetAtt("Table", "Arn")])]),
+            )
+            def write(event, context):
+                return None
+
+            svc.add_function(handler="app.jobs.nightly", timeout=60)
+        """,
+        "app/jobs.py": """
+            def nightly(event, context):
+                return "done"
+        """,
+    })
+    cli("build", project=project)
+    path = project / ".sparta" / "options-demo-template.json"
+    assert cfn_lint(path) == []
+    resources = json.loads(path.read_text())["Resources"]
+    write = resources["WriteFunction"]["Properties"]
+    assert write["Handler"] == "app.main.write"
+    assert write["Architectures"] == ["x86_64"]
+    assert write["Runtime"] == "python3.13"
+    assert write["EphemeralStorage"] == {"Size": 2048}
+    assert write["ReservedConcurrentExecutions"] == 5
+    assert write["TracingConfig"] == {"Mode": "Active"}
+    assert write["DeadLetterConfig"] == {"TargetArn": {"Fn::GetAtt": ["Dlq", "Arn"]}}
+    assert write["Environment"]["Variables"]["TABLE"] == {"Ref": "Table"}
+    assert {"Key": "team", "Value": "core"} in write["Tags"]
+    statements = resources["WriteRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+    actions = [s["Action"] for s in statements]
+    assert "sqs:SendMessage" in actions
+    assert ["dynamodb:PutItem"] in actions
+    assert resources["NightlyFunction"]["Properties"]["Handler"] == "app.jobs.nightly"
+    assert resources["NightlyFunction"]["Properties"]["Architectures"] == ["arm64"]
+
+
+@pytest.mark.parametrize(
+    ("files", "message"),
+    [
+        ({"service.py": "import sparta_core as sparta\nservice = sparta.Service('bad_name')\n"},
+         "service.py:2: service name 'bad_name' is not a valid stack name"),
+        ({"service.py": "x = 1\n"}, "error: service:service should be a sparta Service, found nothing"),
+        ({"other.py": ""}, "error: no service module 'service' in "),
+        ({"service.py": "import sparta_core as sparta\nservice = sparta.Service('ok')\n"
+                        "service.add_function(handler='nowhere.fn')\n"},
+         "error: function 'fn': handler 'nowhere.fn' names module 'nowhere'"),
+        ({"service.py": "def broken(:\n"}, "SyntaxError"),
+    ],
+)
+def test_bad_services_end_in_one_line(cli: Cli, make_project, files: dict, message: str) -> None:
+    project = make_project(files)
+    result = cli("build", project=project, ok=False)
+    assert result.exit_code != 0
+    last = result.output.strip().splitlines()[-1]
+    assert last.startswith("error: ") and message in last, result.output
+    assert "Traceback" not in result.output
+    assert not (project / ".sparta" / "hello-code.zip").exists()
+
+
+def test_verbose_adds_the_traceback(cli: Cli, make_project) -> None:
+    project = make_project({"service.py": "import sparta_core as sparta\nsparta.Service('x_y')\n"})
+    result = cli("-v", "build", project=project, ok=False)
+    assert "Traceback" in result.output
+    assert result.output.strip().splitlines()[-1].startswith("error: ")

@@ -1,0 +1,292 @@
+"""Plugins through the CLI: spartaconf.py decorates, stages fire in order, bad plugins fail
+in one line, and `sparta plugins` says where each plugin came from."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from tests.conftest import Cli
+
+from sparta_core import hookspecs
+
+#: DESIGN §3's order for `sparta build` (upload and converge are skipped with --noop).
+NOOP_ORDER = [
+    "sparta_addoption",
+    "sparta_configure",
+    "sparta_validate_service",
+    "sparta_pre_build",
+    "sparta_build",
+    "sparta_post_build",
+    "sparta_package",
+    "sparta_archive",
+    "sparta_pre_marshall",
+    "sparta_marshall",
+    "sparta_decorate_function",
+    "sparta_decorate_function",
+    "sparta_decorate_service",
+    "sparta_post_marshall",
+    "sparta_validate_template",
+    "sparta_provisioned",
+]
+
+RECORDER = '''
+import json, pathlib
+
+LOG = pathlib.Path(__file__).parent / "hooks.log"
+LOG.write_text("")
+
+
+def record(name, **details):
+    with LOG.open("a") as handle:
+        handle.write(json.dumps([name, details]) + "\\n")
+
+
+def sparta_addoption(parser):
+    record("sparta_addoption")
+
+def sparta_configure(config):
+    record("sparta_configure", noop=config.settings.noop)
+
+def sparta_validate_service(ctx):
+    record("sparta_validate_service", build=ctx.build is None)
+
+def sparta_pre_build(ctx):
+    record("sparta_pre_build")
+
+def sparta_build(ctx):
+    record("sparta_build")  # returns None: the built-in provides
+
+def sparta_post_build(ctx, build):
+    record("sparta_post_build", sources=sorted(build.sources))
+
+def sparta_package(ctx):
+    record("sparta_package", has_build=ctx.build is not None)
+
+def sparta_archive(ctx, archive):
+    record("sparta_archive", names=archive.names())
+    archive.add_bytes("extra/VERSION", "1.0\\n", origin="spartaconf")
+
+def sparta_upload(ctx, artifacts):
+    record("sparta_upload")
+
+def sparta_pre_marshall(ctx):
+    record("sparta_pre_marshall", sha=ctx.archive.sha256)
+
+def sparta_marshall(ctx):
+    record("sparta_marshall")
+
+def sparta_decorate_function(ctx, function, logical_id, template):
+    record("sparta_decorate_function", function=function.key, logical_id=logical_id)
+    template.resources[logical_id]["Properties"]["Description"] = "decorated"
+
+def sparta_decorate_service(ctx, template):
+    record("sparta_decorate_service")
+    return {"Audit": {"Type": "AWS::SNS::Topic", "Properties": {"TopicName": "audit"}}}
+
+def sparta_post_marshall(ctx, template):
+    record("sparta_post_marshall", resources=len(template.resources))
+
+def sparta_validate_template(ctx, template):
+    record("sparta_validate_template")
+
+def sparta_converge(ctx, template):
+    record("sparta_converge")
+
+def sparta_rollback(ctx, error):
+    record("sparta_rollback", error=str(error))
+
+def sparta_provisioned(ctx, result):
+    record("sparta_provisioned", result=result)
+'''
+
+
+def read_log(project: Path) -> list[list]:
+    return [json.loads(line) for line in (project / "hooks.log").read_text().splitlines()]
+
+
+def test_hooks_fire_in_designs_order(cli: Cli, hello_project: Path, cfn_lint) -> None:
+    (hello_project / "spartaconf.py").write_text(RECORDER)
+    cli("build", project=hello_project)
+    log = read_log(hello_project)
+    assert [name for name, _ in log] == NOOP_ORDER
+    details = dict((name, d) for name, d in log if name != "sparta_decorate_function")
+    assert details["sparta_validate_service"] == {"build": True}
+    assert "service.py" in details["sparta_post_build"]["sources"]
+    assert "sparta_runtime/__init__.py" in details["sparta_archive"]["names"]
+    assert [d for n, d in log if n == "sparta_decorate_function"] == [
+        {"function": "greet", "logical_id": "GreetFunction"},
+        {"function": "config", "logical_id": "ConfigFunction"},
+    ]
+    template_path = hello_project / ".sparta" / "hello-template.json"
+    resources = json.loads(template_path.read_text())["Resources"]
+    assert resources["Audit"]["Type"] == "AWS::SNS::Topic"
+    assert resources["GreetFunction"]["Properties"]["Description"] == "decorated"
+    assert cfn_lint(template_path) == []
+    import zipfile
+
+    assert "extra/VERSION" in zipfile.ZipFile(hello_project / ".sparta" / "hello-code.zip").namelist()
+
+
+def test_spartaconf_decorate_service_adds_a_resource(cli: Cli, hello_project: Path, cfn_lint) -> None:
+    (hello_project / "spartaconf.py").write_text(
+        "import sparta_core as sparta\n\n"
+        "@sparta.hookimpl\n"
+        "def sparta_decorate_service(ctx, template):\n"
+        "    template.add_resource('Uploads', 'AWS::S3::Bucket', owner='spartaconf')\n"
+        "    template.add_output('UploadsBucket', sparta.Ref('Uploads'))\n"
+    )
+    cli("build", project=hello_project)
+    template_path = hello_project / ".sparta" / "hello-template.json"
+    template = json.loads(template_path.read_text())
+    assert template["Resources"]["Uploads"] == {"Type": "AWS::S3::Bucket"}
+    assert template["Outputs"]["UploadsBucket"]["Value"] == {"Ref": "Uploads"}
+    assert cfn_lint(template_path) == []
+
+
+def test_rollback_hooks_run_when_a_stage_fails(cli: Cli, hello_project: Path) -> None:
+    (hello_project / "spartaconf.py").write_text(
+        RECORDER + "\n\ndef sparta_post_marshall(ctx, template):\n    raise KeyError('boom')\n"
+    )
+    result = cli("build", project=hello_project, ok=False)
+    assert result.exit_code == 1
+    assert result.output.strip().splitlines()[-1] == (
+        "error: stage 'post-marshall' (plugin 'spartaconf'): KeyError: 'boom'"
+    )
+    log = read_log(hello_project)
+    assert log[-1] == ["sparta_rollback", {"error": "stage 'post-marshall' (plugin 'spartaconf'): KeyError: 'boom'"}]
+    assert "sparta_provisioned" not in [name for name, _ in log]
+
+
+def test_provider_breaking_the_contract_is_named(cli: Cli, hello_project: Path) -> None:
+    (hello_project / "spartaconf.py").write_text("def sparta_package(ctx):\n    return 'a zip'\n")
+    result = cli("build", project=hello_project, ok=False)
+    assert result.output.strip().splitlines()[-1] == (
+        "error: stage 'package' (plugin 'spartaconf'): sparta_package returned str, expected Archive"
+    )
+
+
+def test_blocked_stage_without_replacement_is_explained(cli: Cli, hello_project: Path) -> None:
+    result = cli("-p", "no:package", "build", project=hello_project, ok=False)
+    assert "error: stage 'package': no plugin provides sparta_package" in result.output
+
+
+def test_decorator_collision_is_an_error(cli: Cli, make_project) -> None:
+    project = make_project({"service.py": """
+        import sparta_core as sparta
+
+        service = sparta.Service("collide")
+
+        def add_queue(template):
+            return {"GreetRole": {"Type": "AWS::SQS::Queue"}}
+
+        @service.function(decorators=[add_queue])
+        def greet(event, context):
+            return None
+    """})
+    result = cli("build", project=project, ok=False)
+    assert (
+        "error: logical ID 'GreetRole' is added by decorator add_queue of function 'greet' "
+        "but already belongs to function 'greet'"
+    ) in result.output
+
+
+def test_function_decorators_receive_what_they_ask_for(cli: Cli, make_project, cfn_lint) -> None:
+    project = make_project({"service.py": """
+        import sparta_core as sparta
+
+        service = sparta.Service("decorated")
+
+        def alarm(function, logical_id, template):
+            template.resources[logical_id]["Properties"]["Description"] = function.key
+            return {logical_id + "Errors": {"Type": "AWS::CloudWatch::Alarm", "Properties": {
+                "Namespace": "AWS/Lambda", "MetricName": "Errors", "Statistic": "Sum",
+                "Period": 60, "EvaluationPeriods": 1, "Threshold": 1,
+                "ComparisonOperator": "GreaterThanOrEqualToThreshold",
+                "Dimensions": [{"Name": "FunctionName", "Value": {"Ref": logical_id}}]}}}
+
+        @service.function(decorators=[alarm])
+        def work(event, context):
+            return None
+    """})
+    cli("build", project=project)
+    path = project / ".sparta" / "decorated-template.json"
+    resources = json.loads(path.read_text())["Resources"]
+    assert resources["WorkFunctionErrors"]["Type"] == "AWS::CloudWatch::Alarm"
+    assert resources["WorkFunction"]["Properties"]["Description"] == "work"
+    assert cfn_lint(path) == []
+
+
+@pytest.mark.usefixtures("demo_installed")
+def test_plugins_command_lists_origins_versions_and_hooks(cli: Cli, hello_project: Path) -> None:
+    (hello_project / "spartaconf.py").write_text("def sparta_pre_build(ctx):\n    pass\n")
+    output = cli("plugins", project=hello_project).output
+    lines = {line.split()[0]: line for line in output.splitlines()[1:]}
+    assert "built-in" in lines["marshall"] and "sparta_marshall" in lines["marshall"]
+    assert "1.2.3" in lines["demo"] and "entry point (sparta-demo)" in lines["demo"]
+    assert "local file" in lines["spartaconf"] and "sparta_pre_build" in lines["spartaconf"]
+    # The entry-point plugin takes part in the build, and can be blocked.
+    cli("build", project=hello_project)
+    template = json.loads((hello_project / ".sparta" / "hello-template.json").read_text())
+    assert "DemoTopic" in template["Resources"]
+    cli("-p", "no:demo", "build", project=hello_project)
+    template = json.loads((hello_project / ".sparta" / "hello-template.json").read_text())
+    assert "DemoTopic" not in template["Resources"]
+
+
+def test_bad_plugin_fails_in_one_line(cli: Cli, hello_project: Path) -> None:
+    (hello_project / "spartaconf.py").write_text("def sparta_bulid(ctx):\n    pass\n")
+    result = cli("build", project=hello_project, ok=False)
+    assert result.exit_code == 1
+    assert result.output.count("\n") == 1
+    assert "spartaconf.py:1: plugin 'spartaconf' implements 'sparta_bulid'" in result.output
+    assert "did you mean 'sparta_build'" in result.output
+
+
+def test_unknown_plugin_named_with_p_fails_in_one_line(cli: Cli, hello_project: Path) -> None:
+    result = cli("-p", "no_such_plugin", "plugins", project=hello_project, ok=False)
+    assert result.output == (
+        "error: plugin 'no_such_plugin' (from -p) failed to import: ModuleNotFoundError: "
+        "No module named 'no_such_plugin'\n"
+    )
+
+
+def test_plugin_settings_reach_the_plugin(cli: Cli, hello_project: Path) -> None:
+    (hello_project / "spartaconf.py").write_text(
+        "def sparta_addoption(parser):\n"
+        "    parser.add_option('log-retention', default='14', help='days')\n\n"
+        "def sparta_decorate_service(ctx, template):\n"
+        "    days = int(ctx.settings.options['log-retention'])\n"
+        "    for resource in template.resources.values():\n"
+        "        if resource['Type'] == 'AWS::Logs::LogGroup':\n"
+        "            resource['Properties']['RetentionInDays'] = days\n"
+    )
+    cli("-o", "log-retention=30", "build", project=hello_project)
+    template = json.loads((hello_project / ".sparta" / "hello-template.json").read_text())
+    assert template["Resources"]["GreetLogGroup"]["Properties"]["RetentionInDays"] == 30
+
+
+def test_every_hook_has_a_docstring_saying_when_it_is_called() -> None:
+    names = [name for name in dir(hookspecs) if name.startswith("sparta_")]
+    assert len(names) >= 17
+    for name in names:
+        doc = getattr(hookspecs, name).__doc__ or ""
+        assert len(doc.strip().splitlines()) >= 3, f"{name} needs a real docstring"
+        assert "alled" in doc or "Provider" in doc, f"{name}: say when it is called"
+
+
+def test_installed_plugin_seen_by_the_sparta_command(hello_project: Path, demo_wheel_site: Path) -> None:
+    """A real process, a real installed distribution: the entry point is found."""
+    import os
+    import subprocess
+    import sys
+
+    sparta = Path(sys.executable).parent / "sparta"
+    env = {**os.environ, "PYTHONPATH": str(demo_wheel_site)}
+    listing = subprocess.run([sparta, "plugins"], cwd=hello_project, env=env,
+                             capture_output=True, text=True, check=True).stdout
+    assert any(line.split()[:2] == ["demo", "1.2.3"] for line in listing.splitlines())
+    blocked = subprocess.run([sparta, "plugins"], cwd=hello_project, capture_output=True, text=True,
+                             env={**env, "SPARTA_DISABLE_PLUGIN_AUTOLOAD": "1"}, check=True).stdout
+    assert "demo" not in blocked

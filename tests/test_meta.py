@@ -1,0 +1,75 @@
+"""Meta-tests: the contract stays documented and tested as it grows."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+import pytest
+
+from sparta_core import hookspecs
+from sparta_core.cli import main
+
+TESTS = Path(__file__).resolve().parent
+HOOKS = sorted(name for name in dir(hookspecs) if name.startswith("sparta_"))
+
+
+def _commands(group: click.Group, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    found = [prefix]
+    for name, command in sorted(group.commands.items()):
+        if isinstance(command, click.Group):
+            found += _commands(command, (*prefix, name))
+        else:
+            found.append((*prefix, name))
+    return found
+
+
+@pytest.mark.parametrize("hook", HOOKS)
+def test_every_hook_is_implemented_by_a_test(hook: str) -> None:
+    """A hook no test implements is a hook whose firing nothing proves."""
+    pattern = re.compile(rf"def {hook}\(")
+    sources = [p for p in TESTS.rglob("*.py") if p.name != Path(__file__).name]
+    assert any(pattern.search(p.read_text()) for p in sources), f"no test implements {hook}"
+
+
+@pytest.mark.parametrize("command", _commands(main), ids=lambda c: " ".join(c) or "sparta")
+def test_every_command_has_help(command: tuple[str, ...]) -> None:
+    from click.testing import CliRunner
+
+    result = CliRunner().invoke(main, [*command, "--help"])
+    assert result.exit_code == 0, result.output
+    assert "Usage:" in result.output
+
+
+def test_help_imports_neither_boto3_nor_the_builtin_plugins() -> None:
+    code = (
+        "import sys\n"
+        "from sparta_core.cli import main\n"
+        "try:\n"
+        "    main(['--help'])\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "heavy = [m for m in sys.modules if m.startswith(('boto3', 'botocore', 'pluggy',"
+        " 'sparta_core.builtin'))]\n"
+        "print('HEAVY', heavy)\n"
+    )
+    output = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            check=True).stdout
+    assert "HEAVY []" in output
+
+
+def test_hook_reference_is_generated_from_the_hookspecs() -> None:
+    script = TESTS.parent / "docs" / "gen_hooks.py"
+    result = subprocess.run([sys.executable, str(script), "--check"], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+
+
+def test_every_public_name_is_exported_and_loads() -> None:
+    import sparta_core
+
+    assert set(sparta_core.__all__) - {"__version__"} == set(sparta_core._EXPORTS)
+    for name in sparta_core.__all__:
+        assert getattr(sparta_core, name) is not None

@@ -1,0 +1,86 @@
+"""Template: logical IDs are claimed once, and derived from names only."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+import sparta_core as sparta
+from sparta_core.errors import DuplicateLogicalIdError, ServiceDefinitionError, TemplateError
+from sparta_core.model.naming import logical_id
+from sparta_core.template import Template
+
+
+def test_adding_an_existing_logical_id_names_both_contributors() -> None:
+    template = Template()
+    template.add_resource("Queue", "AWS::SQS::Queue", owner="function 'a'")
+    with pytest.raises(DuplicateLogicalIdError, match="added by plugin 'x' but already belongs to function 'a'"):
+        template.add_resource("Queue", "AWS::SQS::Queue", owner="plugin 'x'")
+
+
+def test_merged_resources_collide_like_added_ones() -> None:
+    template = Template()
+    template.merge_resources({"Topic": {"Type": "AWS::SNS::Topic"}}, "decorator one")
+    with pytest.raises(DuplicateLogicalIdError, match="decorator two"):
+        template.merge_resources({"Topic": {"Type": "AWS::SNS::Topic"}}, "decorator two")
+    with pytest.raises(TemplateError, match="has no Type"):
+        template.merge_resources({"Other": {"Properties": {}}}, "decorator three")
+
+
+def test_unknown_resource_attribute_is_refused() -> None:
+    with pytest.raises(TemplateError, match="unknown resource attribute 'DependOn'"):
+        Template().add_resource("Queue", "AWS::SQS::Queue", DependOn=["X"])
+
+
+def test_references_become_intrinsic_functions() -> None:
+    template = Template()
+    template.add_resource(
+        "Policy", "AWS::SQS::QueuePolicy",
+        {"Queues": [sparta.Ref("Queue")], "Arn": sparta.GetAtt("Queue", "Arn"),
+         "Name": sparta.Sub("${AWS::StackName}-q")},
+    )
+    template.add_output("QueueArn", sparta.GetAtt("Queue", "Arn"), export=sparta.Sub("${AWS::StackName}-arn"))
+    body = template.to_dict()
+    assert body["Resources"]["Policy"]["Properties"] == {
+        "Queues": [{"Ref": "Queue"}],
+        "Arn": {"Fn::GetAtt": ["Queue", "Arn"]},
+        "Name": {"Fn::Sub": "${AWS::StackName}-q"},
+    }
+    assert body["Outputs"]["QueueArn"]["Export"] == {"Name": {"Fn::Sub": "${AWS::StackName}-arn"}}
+
+
+def test_json_is_deterministic() -> None:
+    def make() -> str:
+        template = Template("d")
+        template.add_resource("B", "AWS::SNS::Topic")
+        template.add_resource("A", "AWS::SQS::Queue", {"DelaySeconds": 1})
+        return template.to_json()
+
+    assert make() == make()
+    assert list(json.loads(make())["Resources"]) == ["A", "B"]
+
+
+def test_yaml_output_round_trips() -> None:
+    template = Template()
+    template.add_resource("Queue", "AWS::SQS::Queue")
+    template.add_output("Url", sparta.Ref("Queue"))
+    text = template.to_yaml()
+    assert "!Ref 'Queue'" in text
+    from cfn_flip import to_json
+
+    assert json.loads(to_json(text)) == template.to_dict()
+
+
+@pytest.mark.parametrize(
+    ("parts", "expected"),
+    [(("make_thumbnail", "Role"), "MakeThumbnailRole"), (("hello-world",), "HelloWorld"),
+     (("9lives", "Function"), "F9livesFunction")],
+)
+def test_logical_ids_derive_from_names(parts: tuple[str, ...], expected: str) -> None:
+    assert logical_id(*parts) == expected
+
+
+def test_logical_id_needs_some_alphanumerics() -> None:
+    with pytest.raises(ServiceDefinitionError):
+        logical_id("--")
