@@ -206,10 +206,10 @@ def provision(
     if noop:
         _run_noop(ctx, template_format, build_id)
         return
-    raise SpartaError(
-        "provisioning a stack needs the converge stage, which this build of sparta does "
-        "not have yet; use --noop (or `sparta build`)"
-    )
+    from sparta_core.cli_deploy import run_provision
+
+    run_provision(ctx, s3_bucket=s3_bucket, tags=tags, params=params, yes=yes,
+                  template_format=template_format, build_id=build_id)
 
 
 @main.command()
@@ -247,3 +247,7 @@ def describe(ctx: click.Context, out: Path | None) -> None:
     path = out or run.work_dir / f"{run.service.name}-describe.html"
     path.write_text(render_page(run, run.template))
     click.echo(_display(path, run.project_dir))
+
+
+# The commands that talk to AWS live in their own module and register on ``main``.
+from sparta_core import cli_deploy  # noqa: E402, F401

@@ -120,6 +120,8 @@ class Settings:
     params: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     local: bool = False
     noop: bool = False
+    #: ``--yes``: consent given in advance to execute change sets and replace failed stacks.
+    yes: bool = False
     config_file: Path | None = None
     options: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
     index_url: str | None = None

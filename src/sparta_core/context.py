@@ -110,6 +110,8 @@ class ProvisionContext:
     #: Architecture -> its own archive, for functions whose architecture needs other
     #: dependencies than ``archive`` holds (empty when one archive serves them all).
     archives: dict[str, Archive] = field(default_factory=dict)
+    #: The command this run serves: ``provision``, ``plan``, ``build`` or ``invoke``.
+    command: str = "provision"
 
     @property
     def project_dir(self) -> Path:

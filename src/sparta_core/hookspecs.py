@@ -94,8 +94,10 @@ def sparta_validate_service(ctx: ProvisionContext) -> None:
     Called on every implementation, with ``ctx.service`` loaded and nothing built.
     Raise :class:`sparta_core.errors.ServiceDefinitionError` (or any
     ``SpartaError``) with a one-line message to stop the run; nothing has changed yet.
-    The built-in plugin checks the model and that every handler resolves. Must not
-    change ``ctx.service``. Return value ignored.
+    The built-in plugin checks the model and that every handler resolves; unless
+    ``--noop``, the built-in ``preconditions`` plugin then checks AWS: the artifact
+    bucket exists, every role named by string exists (looked up once) and the stack's
+    state is known. Must not change ``ctx.service``. Return value ignored.
 
     ``spartaconf.py``: may implement it.
     """

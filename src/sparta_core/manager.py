@@ -41,11 +41,16 @@ LOCAL_PLUGIN_FILE = "spartaconf.py"
 
 #: Built-in plugins by name, in registration order.
 BUILTIN_PLUGINS: dict[str, str] = {
+    # Registered first so that its checks (AWS calls) run after the model checks of
+    # "validate": pluggy calls the last registered first.
+    "preconditions": "sparta_core.builtin.preconditions",
     "validate": "sparta_core.builtin.validate_service",
     "build": "sparta_core.builtin.build",
     "package": "sparta_core.builtin.package",
     "marshall": "sparta_core.builtin.marshall",
     "validate-template": "sparta_core.builtin.validate_template",
+    "upload": "sparta_core.builtin.upload",
+    "converge": "sparta_core.builtin.converge",
 }
 
 #: Built-ins that guard correctness; ``-p no:`` refuses them.

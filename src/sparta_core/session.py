@@ -117,7 +117,9 @@ def load_service(settings: Settings) -> Service:
     sys.path.insert(0, project)
     # A module of the same name imported earlier (another project, in the same process)
     # must not stand in for this project's.
-    for name in [n for n in sys.modules if n == module_name or n.startswith(module_name + ".")]:
+    # That includes its parent packages: a stale ``app`` would hide ``app.service``.
+    top = module_name.split(".")[0]
+    for name in [n for n in sys.modules if n == top or n.startswith(top + ".")]:
         del sys.modules[name]
     importlib.invalidate_caches()
     module_path = settings.project_dir.joinpath(*module_name.split("."))

@@ -201,6 +201,24 @@ class Workflow:
         self.call("provisioned", "sparta_provisioned", ctx=ctx, result=ctx.result)
         return ctx.result
 
+    def plan(self, show: Callable[[str], None] | None = None, template_format: str = "json") -> Any:
+        """``sparta plan``: build, upload, marshal, then create a change set, show it
+        through ``show`` and delete it; nothing in the stack changes. Returns the
+        built-in converge plugin's ``Outcome`` (its ``changes`` are the change set)."""
+        from sparta_core.builtin.converge import converge
+
+        ctx = self.ctx
+        try:
+            self.build()
+            self.upload()
+            template = self.marshall()
+            write_template(ctx, template, template_format)
+            with ctx.reporter.stage("plan"):
+                return converge(ctx, template, execute=False, show=show)
+        except BaseException as error:
+            self.rollback(error)
+            raise
+
     def rollback(self, error: BaseException) -> None:
         """Stage 17: every ``sparta_rollback``; their own failures become warnings."""
         caller = self.pm.hook.sparta_rollback

@@ -34,6 +34,25 @@ def add_runtime(writer: ArchiveWriter) -> None:
         writer.add_file(f"{RUNTIME_PACKAGE}/{name}", path, origin="sparta's runtime")
 
 
+#: The part of sparta_core a service module needs when Lambda imports it (``import
+#: sparta_core as sparta`` and the model's declarations): standard library only.
+MODEL_FILES = ("__init__.py", "errors.py", "model")
+
+
+def add_model(writer: ArchiveWriter) -> None:
+    """Add sparta_core's declaration layer, so that the user's ``service.py`` (which
+    handlers defined with ``@service.function`` live in) imports inside Lambda."""
+    package_dir = Path(__file__).resolve().parent.parent
+    for entry in MODEL_FILES:
+        path = package_dir / entry
+        files = {entry: path} if path.is_file() else {
+            f"{entry}/{name}": file for name, file in list_project_files(path).items()
+        }
+        for name, file in files.items():
+            if f"sparta_core/{name}" not in writer:
+                writer.add_file(f"sparta_core/{name}", file, origin="sparta's model")
+
+
 @hookimpl(trylast=True)
 def sparta_package(ctx: ProvisionContext) -> Archive:
     assert ctx.build is not None, "the workflow runs sparta_build first"
@@ -61,6 +80,7 @@ def write_archive(ctx: ProvisionContext, path: Path, dependency_dirs: list[Path]
     for name, source in ctx.build.sources.items():
         writer.add_file(name, source, origin=f"project file {name}")
     add_runtime(writer)
+    add_model(writer)
     ctx.hook.sparta_archive(ctx=ctx, archive=writer)
     archive = writer.close()
     check_lambda_limits(archive)

@@ -1,0 +1,128 @@
+"""Built-in plugin ``preconditions``: what AWS must already hold, checked before anything
+is built or changed (skipped with ``--noop``, which touches no AWS).
+
+* The artifact bucket exists and is reachable, in the stack's region. A missing bucket
+  is an error that names it; sparta never creates one on AWS. With ``--local`` the
+  bucket is created on the local endpoint instead, since that endpoint is sparta's own.
+* Every role named by string (``role="name-or-arn"``) exists; each is looked up once,
+  and the answers are kept in ``ctx.stash["sparta.roles"]`` (name -> ARN).
+* The stack's current state is known (``ctx.stash["sparta.stack"]``, ``None`` if there is
+  no stack), and a stack that needs a human first (``UPDATE_ROLLBACK_FAILED``,
+  ``DELETE_FAILED``...) stops the run here. So does a failed first create
+  (``ROLLBACK_COMPLETE``) when ``provision`` could not get consent to replace it.
+"""
+
+from __future__ import annotations
+
+from sparta_core import aws as aws_module
+from sparta_core.context import ProvisionContext
+from sparta_core.errors import SpartaError
+from sparta_core.hookspecs import hookimpl
+
+ROLES_KEY = "sparta.roles"
+STACK_KEY = "sparta.stack"
+
+
+class PreconditionError(SpartaError):
+    """Something AWS must hold before sparta can deploy is missing."""
+
+
+def role_name(role: str) -> str:
+    """The role name from a name or an ARN (``arn:aws:iam::1:role/path/name`` -> ``name``)."""
+    if role.startswith("arn:"):
+        return role.rsplit("/", 1)[-1]
+    return role
+
+
+def check_bucket(ctx: ProvisionContext, aws: aws_module.Aws) -> str:
+    bucket = aws_module.artifact_bucket(ctx)
+    if aws.local:
+        from sparta_core import local
+
+        if local.ensure_bucket(aws, bucket):
+            ctx.reporter.info(f"  created artifact bucket {bucket} on the local endpoint")
+        return bucket
+    s3 = aws.client("s3")
+    try:
+        response = s3.head_bucket(Bucket=bucket)
+    except Exception as error:
+        code = aws_module.error_code(error)
+        if code in ("404", "NoSuchBucket", "NotFound"):
+            raise PreconditionError(
+                f"artifact bucket '{bucket}' does not exist on {aws.describe_target()}; "
+                "create it (sparta does not) or set s3-bucket to one that exists"
+            ) from None
+        if code in ("403", "AccessDenied", "Forbidden"):
+            raise PreconditionError(
+                f"artifact bucket '{bucket}' is not reachable with these credentials "
+                "(403 Forbidden)"
+            ) from None
+        raise aws_module.explain(error, f"checking artifact bucket '{bucket}'", aws) from None
+    headers = response.get("ResponseMetadata", {}).get("HTTPHeaders", {})
+    bucket_region = headers.get("x-amz-bucket-region")
+    if bucket_region and bucket_region != aws.region and not aws.endpoint_url:
+        raise PreconditionError(
+            f"artifact bucket '{bucket}' is in {bucket_region}, the stack in {aws.region}; "
+            "Lambda reads code only from a bucket in the function's region"
+        )
+    return bucket
+
+
+def check_roles(ctx: ProvisionContext, aws: aws_module.Aws) -> dict[str, str]:
+    known: dict[str, str] = ctx.stash.setdefault(ROLES_KEY, {})
+    for function in ctx.service.functions.values():
+        role = function.existing_role
+        if role is None:
+            continue
+        name = role_name(role)
+        if name in known:
+            continue
+        try:
+            known[name] = aws.client("iam").get_role(RoleName=name)["Role"]["Arn"]
+        except Exception as error:
+            if aws_module.error_code(error) == "NoSuchEntity":
+                raise PreconditionError(
+                    f"function '{function.key}': role '{role}' does not exist on "
+                    f"{aws.describe_target()}"
+                ) from None
+            raise aws_module.explain(
+                error, f"function '{function.key}': looking up role '{role}'", aws
+            ) from None
+    return known
+
+
+def check_stack(ctx: ProvisionContext, aws: aws_module.Aws) -> None:
+    from sparta_core.deploy.execute import interactive
+    from sparta_core.deploy.state import FAILED_CREATE, blocked_reason, read_stack
+
+    try:
+        state = read_stack(aws.client("cloudformation"), ctx.stack_name)
+    except Exception as error:
+        raise aws_module.explain(error, f"reading stack {ctx.stack_name}", aws) from None
+    ctx.stash[STACK_KEY] = state
+    if state is None:
+        return
+    blocked = blocked_reason(state, aws.region)
+    if blocked:
+        raise PreconditionError(blocked)
+    if (
+        ctx.command == "provision"
+        and state.status in FAILED_CREATE
+        and not ctx.settings.yes
+        and not interactive()
+    ):
+        raise PreconditionError(
+            f"stack {state.name} is in {state.status} (its first create failed and it runs "
+            "nothing); `sparta provision --yes` deletes it and creates it again, "
+            "`sparta status` shows why it failed"
+        )
+
+
+@hookimpl(trylast=True)
+def sparta_validate_service(ctx: ProvisionContext) -> None:
+    if ctx.settings.noop:
+        return
+    aws = aws_module.for_context(ctx)
+    check_bucket(ctx, aws)
+    check_roles(ctx, aws)
+    check_stack(ctx, aws)

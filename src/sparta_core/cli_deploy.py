@@ -1,0 +1,228 @@
+"""The commands that talk to AWS: ``provision`` (for real), ``plan``, ``delete``, ``status``,
+``invoke`` and ``local start|stop|status``.
+
+Kept apart from :mod:`sparta_core.cli` so that module stays the thin core; the commands
+are registered on the same ``main`` group. Progress goes to standard error (the
+reporter); what a command answers (status, outputs, the change set of ``plan``, an
+invoke's result) goes to standard output.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+import click
+
+from sparta_core.cli import build_id_option, main, open_session
+
+
+def deploy_context(
+    ctx: click.Context,
+    command: str,
+    *,
+    yes: bool = False,
+    s3_bucket: str | None = None,
+    tags: tuple[str, ...] = (),
+    params: tuple[str, ...] = (),
+    build_id: str | None = None,
+    noop: bool = False,
+) -> Any:
+    """A ``ProvisionContext`` for ``command``: ``--tag``/``--param`` are added to the
+    configured tags and params (a flag wins over the file for the same key)."""
+    from sparta_core.config import parse_pairs
+
+    session = open_session(ctx, **{"s3-bucket": s3_bucket, "build-id": build_id})
+    overrides: dict[str, Any] = {"yes": yes, "noop": noop}
+    if tags:
+        overrides["tags"] = MappingProxyType(
+            {**session.settings.tags, **parse_pairs(list(tags), what="--tag")}
+        )
+    if params:
+        overrides["params"] = MappingProxyType(
+            {**session.settings.params, **parse_pairs(list(params), what="--param")}
+        )
+    run = session.context(**overrides)
+    run.command = command
+    return run
+
+
+def print_outputs(outputs: dict[str, str]) -> None:
+    if outputs:
+        click.echo("outputs:")
+        width = max(len(name) for name in outputs)
+        for name, value in sorted(outputs.items()):
+            click.echo(f"  {name:<{width}}  {value}")
+
+
+def run_provision(
+    ctx: click.Context,
+    *,
+    s3_bucket: str | None,
+    tags: tuple[str, ...],
+    params: tuple[str, ...],
+    yes: bool,
+    template_format: str,
+    build_id: str | None,
+) -> None:
+    """``sparta provision`` without ``--noop``: the whole pipeline."""
+    from sparta_core.workflow import Workflow
+
+    run = deploy_context(ctx, "provision", yes=yes, s3_bucket=s3_bucket, tags=tags,
+                         params=params, build_id=build_id)
+    result = Workflow(run).provision(template_format=template_format)
+    assert result is not None
+    uploads = run.stash.get("sparta.upload", {})
+    uploaded = ", ".join(f"{name} {what}" for name, what in sorted(uploads.items()))
+    change = "updated" if result.changed else "no changes"
+    click.echo(f"{result.stack_name}: {result.status} ({change}; {uploaded or 'no uploads'})")
+    print_outputs(result.outputs)
+
+
+yes_option = click.option("--yes", "-y", is_flag=True,
+                          help="Do not ask for confirmation (needed without a terminal).")
+
+
+@main.command()
+@click.option("--s3-bucket", metavar="BUCKET", help="Bucket for the archive and the template.")
+@click.option("--tag", "tags", multiple=True, metavar="K=V", help="Stack tag (repeatable).")
+@click.option("--param", "params", multiple=True, metavar="K=V",
+              help="Template parameter (repeatable).")
+@build_id_option
+@click.pass_context
+def plan(
+    ctx: click.Context,
+    s3_bucket: str | None,
+    tags: tuple[str, ...],
+    params: tuple[str, ...],
+    build_id: str | None,
+) -> None:
+    """Build, upload and create a change set; print what would change; execute nothing."""
+    from sparta_core.workflow import Workflow
+
+    run = deploy_context(ctx, "plan", s3_bucket=s3_bucket, tags=tags, params=params,
+                         build_id=build_id)
+    outcome = Workflow(run).plan(show=click.echo)
+    if outcome.changes:
+        click.echo(f"{outcome.stack_name}: {len(outcome.changes)} change(s) planned; "
+                   "nothing was executed")
+
+
+@main.command()
+@yes_option
+@click.pass_context
+def delete(ctx: click.Context, yes: bool) -> None:
+    """Delete the stack and wait (succeeds if there is no stack)."""
+    from sparta_core.builtin.converge import delete_stack
+
+    run = deploy_context(ctx, "delete", yes=yes)
+    if delete_stack(run):
+        click.echo(f"{run.stack_name}: deleted")
+    else:
+        click.echo(f"{run.stack_name}: no such stack; nothing to delete")
+
+
+@main.command()
+@click.pass_context
+def status(ctx: click.Context) -> None:
+    """Stack status, parameters, tags, outputs and last events."""
+    from sparta_core.builtin.converge import read_status
+    from sparta_core.deploy.events import format_event
+
+    run = deploy_context(ctx, "status")
+    state, events = read_status(run)
+    if state is None:
+        click.echo(f"{run.stack_name}: not deployed (no such stack)")
+        return
+    reason = f" ({state.reason})" if state.reason else ""
+    click.echo(f"{state.name}: {state.status}{reason}")
+    click.echo(f"  stack id      {state.stack_id}")
+    if state.last_updated is not None:
+        click.echo(f"  last updated  {state.last_updated}")
+    for title, values in (("parameters", state.parameters), ("tags", state.tags)):
+        if values:
+            click.echo(f"{title}:")
+            for name, value in sorted(values.items()):
+                click.echo(f"  {name} = {value}")
+    print_outputs(state.outputs)
+    if events:
+        click.echo("last events:")
+        for event in events:
+            click.echo(format_event(event, None, clock=True))
+
+
+@main.command()
+@click.argument("function")
+@click.option("--event", "event_file", metavar="FILE|-",
+              help="JSON event from FILE, or standard input with '-' (default: {}).")
+@click.option("--remote", is_flag=True,
+              help="Invoke the deployed function (on AWS or the --local endpoint).")
+@click.pass_context
+def invoke(ctx: click.Context, function: str, event_file: str | None, remote: bool) -> None:
+    """Run FUNCTION from the built archive, as Lambda would; print its result as JSON."""
+    import json
+
+    from sparta_core import invoke as invoker
+
+    event = invoker.read_event(event_file)
+    run = deploy_context(ctx, "invoke", noop=not remote)
+    target = invoker.find_function(run.service, function)
+    if remote:
+        result = invoker.invoke_remote(run, target, event)
+    else:
+        result = invoker.invoke_local(run, target, event)
+    click.echo(json.dumps(result.payload, indent=2, sort_keys=True))
+    if result.error:
+        raise invoker.InvokeError(result.error)
+
+
+@main.group()
+def local() -> None:
+    """The embedded local AWS endpoint (MiniStack) that --local uses."""
+
+
+def _local_dir(ctx: click.Context) -> Path:
+    from sparta_core import local as local_endpoint
+    from sparta_core.config import WORK_DIR_NAME, find_project_dir
+
+    obj = ctx.find_object(dict) or {}
+    project = find_project_dir(obj.get("project_dir") or Path.cwd())
+    return local_endpoint.local_dir(project / WORK_DIR_NAME)
+
+
+@local.command("start")
+@click.pass_context
+def local_start(ctx: click.Context) -> None:
+    """Start the project's local endpoint (or report the running one)."""
+    from sparta_core import local as local_endpoint
+
+    endpoint = local_endpoint.ensure_endpoint(_local_dir(ctx))
+    click.echo(f"local endpoint {endpoint.url} (pid {endpoint.pid}, log {endpoint.log})")
+
+
+@local.command("stop")
+@click.pass_context
+def local_stop(ctx: click.Context) -> None:
+    """Stop the project's local endpoint; everything on it is forgotten."""
+    from sparta_core import local as local_endpoint
+
+    stopped = local_endpoint.stop_endpoint(_local_dir(ctx))
+    if stopped is None:
+        click.echo("local endpoint: not running")
+    else:
+        click.echo(f"local endpoint {stopped.url} stopped (pid {stopped.pid})")
+
+
+@local.command("status")
+@click.pass_context
+def local_status(ctx: click.Context) -> None:
+    """Say whether the project's local endpoint runs, and where."""
+    from sparta_core import local as local_endpoint
+
+    endpoint = local_endpoint.read_endpoint(_local_dir(ctx))
+    if endpoint is None:
+        click.echo("local endpoint: not running")
+    else:
+        click.echo(f"local endpoint {endpoint.url} running (pid {endpoint.pid}, "
+                   f"log {endpoint.log})")
