@@ -205,7 +205,7 @@ class Workflow:
         """``sparta plan``: build, upload, marshal, then create a change set, show it
         through ``show`` and delete it; nothing in the stack changes. Returns the
         built-in converge plugin's ``Outcome`` (its ``changes`` are the change set)."""
-        from sparta_core.builtin.converge import converge
+        from sparta_core.deploy.operations import converge
 
         ctx = self.ctx
         try:
