@@ -121,10 +121,12 @@ def open_session(ctx: click.Context, **flags: Any) -> Any:
     )
 
 
-def _run_noop(ctx: click.Context, template_format: str, build_id: str | None) -> None:
+def _run_noop(
+    ctx: click.Context, template_format: str, build_id: str | None, force: bool = False
+) -> None:
     from sparta_core.workflow import Workflow, template_path
 
-    session = open_session(ctx, **{"build-id": build_id})
+    session = open_session(ctx, **{"build-id": build_id, "force": force or None})
     run = session.context(noop=True)
     Workflow(run).provision(template_format=template_format)
     archive = run.archive
@@ -135,10 +137,22 @@ def _run_noop(ctx: click.Context, template_format: str, build_id: str | None) ->
         f"archive   {_display(archive.path, run.project_dir)}  {archive.size:,} bytes  "
         f"{archive.entries} files  sha256 {archive.sha256}"
     )
+    for architecture, other in sorted(run.archives.items()):
+        click.echo(
+            f"archive   {_display(other.path, run.project_dir)}  {other.size:,} bytes  "
+            f"{other.entries} files  sha256 {other.sha256}  ({architecture} functions)"
+        )
     click.echo(
         f"template  {_display(template_path(run, template_format), run.project_dir)}  "
         f"{len(run.template.resources)} resources"
     )
+    assert run.build is not None
+    for architecture, deps in run.build.report.get("dependencies", {}).items():
+        how = "reused from cache" if deps["reused"] else "installed"
+        click.echo(
+            f"deps      {architecture} ({deps['target']}): {len(deps['packages'])} "
+            f"package(s) {how}  key {deps['key'][:12]}"
+        )
 
 
 def _display(path: Path, project_dir: Path) -> str:
@@ -154,15 +168,18 @@ format_option = click.option(
 )
 build_id_option = click.option("--build-id", metavar="ID",
                                help="Build identifier (default: the archive's hash).")
+force_option = click.option("--force", is_flag=True,
+                            help="Rebuild the dependencies from scratch, ignoring the cache.")
 
 
 @main.command()
 @format_option
 @build_id_option
+@force_option
 @click.pass_context
-def build(ctx: click.Context, template_format: str, build_id: str | None) -> None:
+def build(ctx: click.Context, template_format: str, build_id: str | None, force: bool) -> None:
     """Build the archive and the template into .sparta/; change nothing in AWS."""
-    _run_noop(ctx, template_format, build_id)
+    _run_noop(ctx, template_format, build_id, force)
 
 
 @main.command()

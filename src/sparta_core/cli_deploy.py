@@ -114,7 +114,7 @@ def plan(
 @click.pass_context
 def delete(ctx: click.Context, yes: bool) -> None:
     """Delete the stack and wait (succeeds if there is no stack)."""
-    from sparta_core.builtin.converge import delete_stack
+    from sparta_core.deploy.operations import delete_stack
 
     run = deploy_context(ctx, "delete", yes=yes)
     if delete_stack(run):
@@ -127,8 +127,8 @@ def delete(ctx: click.Context, yes: bool) -> None:
 @click.pass_context
 def status(ctx: click.Context) -> None:
     """Stack status, parameters, tags, outputs and last events."""
-    from sparta_core.builtin.converge import read_status
     from sparta_core.deploy.events import format_event
+    from sparta_core.deploy.operations import read_status
 
     run = deploy_context(ctx, "status")
     state, events = read_status(run)

@@ -85,6 +85,12 @@ CORE_KEYS: dict[str, tuple[str, Callable[[Any, str], Any]]] = {
     "params": ("params", _as_mapping),
     "local": ("local", _as_bool),
     "noop": ("noop", _as_bool),
+    "index-url": ("index_url", _as_str),
+    "extra-index-url": ("extra_index_url", _as_list),
+    "find-links": ("find_links", _as_list),
+    "exclude-runtime-provided": ("exclude_runtime_provided", _as_bool),
+    "force": ("force", _as_bool),
+    "installer": ("installer", _as_str),
 }
 
 CONVERTERS: dict[str, Callable[[Any, str], Any]] = {
@@ -118,6 +124,14 @@ class Settings:
     yes: bool = False
     config_file: Path | None = None
     options: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    index_url: str | None = None
+    extra_index_url: tuple[str, ...] = ()
+    find_links: tuple[str, ...] = ()
+    exclude_runtime_provided: bool = False
+    #: ``sparta build --force``: rebuild dependencies from scratch, ignoring the cache.
+    force: bool = False
+    #: ``uv`` or ``pip``; unset means uv when available, else pip.
+    installer: str | None = None
 
     @property
     def output_dir(self) -> Path:

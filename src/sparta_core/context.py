@@ -28,6 +28,14 @@ class BuildResult:
     sources: dict[str, Path]
     dependency_dirs: list[Path] = field(default_factory=list)
     report: dict[str, Any] = field(default_factory=dict)
+    #: A dependency dir -> a zip of exactly its files, written by
+    #: ``sparta_core.zipwriter.write_zip``; the package stage copies its compressed
+    #: entries instead of reading and compressing the dir's files again.
+    packed: dict[Path, Path] = field(default_factory=dict)
+    #: When functions use several architectures whose dependencies differ: each other
+    #: architecture -> its dependency dirs, packaged into an archive of its own.
+    #: ``dependency_dirs`` are those of the primary architecture.
+    architecture_dependency_dirs: dict[str, list[Path]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -99,6 +107,9 @@ class ProvisionContext:
     template: Template | None = None
     result: StackResult | None = None
     stash: dict[str, Any] = field(default_factory=dict)
+    #: Architecture -> its own archive, for functions whose architecture needs other
+    #: dependencies than ``archive`` holds (empty when one archive serves them all).
+    archives: dict[str, Archive] = field(default_factory=dict)
     #: The command this run serves: ``provision``, ``plan``, ``build`` or ``invoke``.
     command: str = "provision"
 

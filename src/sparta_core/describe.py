@@ -14,7 +14,6 @@ That way event source kinds added by plugins are drawn without this module knowi
 from __future__ import annotations
 
 import html
-import json
 from dataclasses import dataclass, field
 
 from sparta_core.context import ProvisionContext
@@ -177,7 +176,7 @@ def render_page(ctx: ProvisionContext, template: Template) -> str:
             "function", "handler", "Lambda name", "MB", "timeout (s)", "arch", "role", "events",
         )
     )
-    body = json.dumps(template.to_dict(), indent=2, sort_keys=True)
+    body = template.to_json()
     return (
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
         f"<title>{html.escape(service.name)} · sparta</title><style>{STYLE}</style></head><body>"

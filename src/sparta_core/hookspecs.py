@@ -169,7 +169,10 @@ def sparta_archive(ctx: ProvisionContext, archive: ArchiveWriter) -> None:
     package are in. Use ``archive.add_bytes(name, data)`` or
     ``archive.add_file(name, path)``; a name already taken is an error. Entries are
     written sorted when the archive closes, so the order of plugins does not change the
-    bytes. Return value ignored.
+    bytes. Called once per archive: when functions on different architectures need
+    different dependencies, each such architecture has an archive of its own
+    (``ctx.archives``), and ``archive.path`` tells which one is open. Return value
+    ignored.
 
     ``spartaconf.py``: may implement it.
     """

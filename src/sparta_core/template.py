@@ -75,6 +75,7 @@ class Template:
         self._resources: dict[str, dict[str, Any]] = {}
         self._outputs: dict[str, dict[str, Any]] = {}
         self._owners: dict[str, str] = {}
+        self._json: tuple[str, str] | None = None
 
     # -- adding ----------------------------------------------------------------------
 
@@ -191,8 +192,16 @@ class Template:
         return body
 
     def to_json(self) -> str:
-        """Deterministic JSON: the same template always gives the same bytes."""
-        return json.dumps(self.to_dict(), indent=2, sort_keys=True) + "\n"
+        """Deterministic JSON: the same template always gives the same bytes.
+
+        Indented JSON comes from the pure-Python encoder, about ten times slower than
+        the compact one; the validator, the written file and the upload all ask for it,
+        so the text is kept and reused while the compact form shows no change."""
+        body = self.to_dict()
+        compact = json.dumps(body, sort_keys=True, separators=(",", ":"))
+        if self._json is None or self._json[0] != compact:
+            self._json = (compact, json.dumps(body, indent=2, sort_keys=True) + "\n")
+        return self._json[1]
 
     def to_yaml(self) -> str:
         from cfn_flip import to_yaml  # imported here: only YAML output needs it

@@ -125,6 +125,8 @@ class Workflow:
         ctx = self.ctx
         assert ctx.archive is not None
         artifacts = [Artifact("code", ctx.archive.path, ctx.archive.sha256)]
+        artifacts += [Artifact(f"code-{architecture}", archive.path, archive.sha256)
+                      for architecture, archive in sorted(ctx.archives.items())]
         with ctx.reporter.stage("upload"):
             locations = self.provide("upload", "sparta_upload", dict, ctx=ctx, artifacts=artifacts)
         missing = {artifact.name for artifact in artifacts} - set(locations)
@@ -203,7 +205,7 @@ class Workflow:
         """``sparta plan``: build, upload, marshal, then create a change set, show it
         through ``show`` and delete it; nothing in the stack changes. Returns the
         built-in converge plugin's ``Outcome`` (its ``changes`` are the change set)."""
-        from sparta_core.builtin.converge import converge
+        from sparta_core.deploy.operations import converge
 
         ctx = self.ctx
         try:

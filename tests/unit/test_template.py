@@ -84,3 +84,12 @@ def test_logical_ids_derive_from_names(parts: tuple[str, ...], expected: str) ->
 def test_logical_id_needs_some_alphanumerics() -> None:
     with pytest.raises(ServiceDefinitionError):
         logical_id("--")
+
+
+def test_json_text_follows_changes_made_through_the_resource_dicts() -> None:
+    template = Template()
+    queue = template.add_resource("Queue", "AWS::SQS::Queue", {"DelaySeconds": 1})
+    first = template.to_json()
+    assert template.to_json() is first  # reused while nothing changed
+    queue["Properties"]["DelaySeconds"] = 2
+    assert '"DelaySeconds": 2' in template.to_json()

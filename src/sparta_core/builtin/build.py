@@ -72,6 +72,22 @@ def list_project_files(root: Path, exclude: tuple[str, ...] = ()) -> dict[str, P
 
 @hookimpl(trylast=True)
 def sparta_build(ctx: ProvisionContext) -> BuildResult:
+    from sparta_core.crosscompile.build import build_dependencies
+
     sources = list_project_files(ctx.project_dir, ctx.settings.exclude)
     ctx.reporter.detail(f"{len(sources)} project files staged")
-    return BuildResult(sources=sources, report={"sources": len(sources)})
+    result = BuildResult(sources=sources, report={"sources": len(sources)})
+    trees = build_dependencies(ctx)
+    if trees:
+        primary = trees[0]
+        result.dependency_dirs.append(primary.entry.site)
+        result.report["dependencies"] = {tree.architecture: tree.report for tree in trees}
+        for tree in trees:
+            result.packed[tree.entry.site] = tree.entry.packed
+            # An architecture whose tree is the primary's (pure-Python dependencies)
+            # runs from the primary archive; only different trees need their own.
+            if tree is not primary and tree.manifest["packed_sha256"] != primary.manifest[
+                "packed_sha256"
+            ]:
+                result.architecture_dependency_dirs[tree.architecture] = [tree.entry.site]
+    return result

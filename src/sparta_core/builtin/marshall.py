@@ -75,6 +75,23 @@ def code_location(ctx: ProvisionContext, template: Template) -> dict[str, Any]:
     return {"S3Bucket": bucket, "S3Key": archive_key(ctx.service, ctx.archive.sha256)}
 
 
+def architecture_code_locations(
+    ctx: ProvisionContext, primary: dict[str, Any]
+) -> dict[str, dict[str, Any]]:
+    """Architecture -> ``Code`` for the architectures that have an archive of their own
+    (``ctx.archives``, uploaded as artifact ``code-<architecture>``), in the primary
+    archive's bucket."""
+    codes: dict[str, dict[str, Any]] = {}
+    for architecture, archive in ctx.archives.items():
+        location = ctx.locations.get(f"{CODE_ARTIFACT}-{architecture}")
+        if location is not None:
+            codes[architecture] = {"S3Bucket": location.bucket, "S3Key": location.key}
+        else:
+            key = archive_key(ctx.service, archive.sha256)
+            codes[architecture] = {"S3Bucket": primary["S3Bucket"], "S3Key": key}
+    return codes
+
+
 def archive_key(service: Service, sha256: str) -> str:
     """The content-addressed S3 key of an archive."""
     return f"{service.name}/{sha256}.zip"
@@ -253,8 +270,10 @@ def sparta_marshall(ctx: ProvisionContext) -> Template:
             **declaration.attributes,
         )
     code = code_location(ctx, template)
+    codes = architecture_code_locations(ctx, code)
     for function in service.functions.values():
-        marshal_function(ctx, template, function, code)
+        function_code = codes.get(service.architecture_of(function), code)
+        marshal_function(ctx, template, function, function_code)
     for output in service.outputs.values():
         template.add_output(output.name, output.value, output.description, output.export)
     return template

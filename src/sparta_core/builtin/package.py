@@ -56,12 +56,29 @@ def add_model(writer: ArchiveWriter) -> None:
 @hookimpl(trylast=True)
 def sparta_package(ctx: ProvisionContext) -> Archive:
     assert ctx.build is not None, "the workflow runs sparta_build first"
-    writer = ArchiveWriter(archive_path(ctx))
-    for dependency_dir in ctx.build.dependency_dirs:
-        for name, path in list_project_files(dependency_dir).items():
-            writer.add_file(name, path, origin=f"dependencies in {dependency_dir}")
-    for name, path in ctx.build.sources.items():
-        writer.add_file(name, path, origin=f"project file {name}")
+    archive = write_archive(ctx, archive_path(ctx), ctx.build.dependency_dirs)
+    # Functions on another architecture whose dependencies differ get an archive of
+    # their own, beside the primary one; marshall points them at it.
+    for architecture, dependency_dirs in sorted(ctx.build.architecture_dependency_dirs.items()):
+        path = archive_path(ctx).with_name(f"{ctx.service.name}-code-{architecture}.zip")
+        ctx.archives[architecture] = write_archive(ctx, path, dependency_dirs)
+    return archive
+
+
+def write_archive(ctx: ProvisionContext, path: Path, dependency_dirs: list[Path]) -> Archive:
+    """One archive: the dependency trees, the build's sources, sparta's runtime and what
+    ``sparta_archive`` implementations add; checked against Lambda's limits."""
+    assert ctx.build is not None
+    writer = ArchiveWriter(path)
+    for dependency_dir in dependency_dirs:
+        packed = ctx.build.packed.get(dependency_dir)
+        if packed is not None:
+            writer.add_packed(packed, origin=f"dependencies in {dependency_dir}")
+            continue
+        for name, file in list_project_files(dependency_dir).items():
+            writer.add_file(name, file, origin=f"dependencies in {dependency_dir}")
+    for name, source in ctx.build.sources.items():
+        writer.add_file(name, source, origin=f"project file {name}")
     add_runtime(writer)
     add_model(writer)
     ctx.hook.sparta_archive(ctx=ctx, archive=writer)
@@ -71,16 +88,13 @@ def sparta_package(ctx: ProvisionContext) -> Archive:
 
 
 def check_lambda_limits(archive: Archive) -> None:
-    """Raise, naming the largest top-level entries, if Lambda would refuse the archive."""
+    """Raise, naming the largest packages (installed distributions, by name and version,
+    else top-level entries), if Lambda would refuse the archive."""
     if archive.size <= MAX_ZIPPED and archive.unpacked_size <= MAX_UNZIPPED:
         return
-    import zipfile
-
-    sizes: Counter[str] = Counter()
-    with zipfile.ZipFile(archive.path) as zf:
-        for info in zf.infolist():
-            sizes[info.filename.split("/", 1)[0]] += info.file_size
-    largest = ", ".join(f"{name} {size / 1e6:.1f} MB" for name, size in sizes.most_common(5))
+    largest = ", ".join(
+        f"{name} {size / 1e6:.1f} MB" for name, size in largest_packages(archive.path)
+    )
     if archive.size > MAX_ZIPPED:
         problem = f"is {archive.size / 1e6:.1f} MB zipped; Lambda takes at most 50 MB"
     else:
@@ -88,3 +102,27 @@ def check_lambda_limits(archive: Archive) -> None:
             f"unpacks to {archive.unpacked_size / 1e6:.1f} MB; Lambda takes at most 250 MB"
         )
     raise StageError("package", f"{archive.path.name} {problem} (largest: {largest})")
+
+
+def largest_packages(path: Path, count: int = 5) -> list[tuple[str, int]]:
+    """The ``count`` largest packages of the zip at ``path`` by unpacked size: files are
+    attributed to the distribution whose ``*.dist-info/RECORD`` lists them, others to
+    their top-level folder or file."""
+    import zipfile
+
+    sizes: Counter[str] = Counter()
+    with zipfile.ZipFile(path) as zf:
+        owners: dict[str, str] = {}
+        for info in zf.infolist():
+            folder, _, rest = info.filename.partition("/")
+            if folder.endswith(".dist-info") and rest == "RECORD":
+                name, _, version = folder[: -len(".dist-info")].partition("-")
+                label = f"{name} {version}".strip()
+                owners[folder] = label
+                for line in zf.read(info).decode(errors="replace").splitlines():
+                    top = line.split(",", 1)[0].strip('"').split("/", 1)[0]
+                    owners.setdefault(top, label)
+        for info in zf.infolist():
+            top = info.filename.split("/", 1)[0]
+            sizes[owners.get(top, top)] += info.file_size
+    return sizes.most_common(count)
