@@ -151,7 +151,7 @@ class Workflow:
     def decorate(self, template: Template) -> None:
         """Stages 11-12: function decorators (hooks, then ``decorators=``), then service
         decorators. What they return is merged; a logical ID collision is an error."""
-        from sparta_core.builtin.marshall import function_ids
+        from sparta_core.lambda_resources import function_ids
 
         ctx = self.ctx
         for function in ctx.service.functions.values():

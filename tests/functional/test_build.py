@@ -176,7 +176,7 @@ def test_service_from_public_api_with_options(cli: Cli, make_project, cfn_lint) 
     assert {"Key": "team", "Value": "core"} in write["Tags"]
     statements = resources["WriteRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
     actions = [s["Action"] for s in statements]
-    assert "sqs:SendMessage" in actions
+    assert ["sqs:SendMessage"] in actions
     assert ["dynamodb:PutItem"] in actions
     assert resources["NightlyFunction"]["Properties"]["Handler"] == "app.jobs.nightly"
     assert resources["NightlyFunction"]["Properties"]["Architectures"] == ["arm64"]
@@ -210,3 +210,51 @@ def test_verbose_adds_the_traceback(cli: Cli, make_project) -> None:
     result = cli("-v", "build", project=project, ok=False)
     assert "Traceback" in result.output
     assert result.output.strip().splitlines()[-1].startswith("error: ")
+
+
+def test_dead_letter_targets_of_the_stack_get_the_right_arn(cli: Cli, make_project, cfn_lint) -> None:
+    project = make_project({"service.py": """
+        import sparta_core as sparta
+
+        service = sparta.Service("dlq")
+        service.resource("Topic", "AWS::SNS::Topic")
+        service.resource("Queue", "AWS::SQS::Queue")
+
+        @service.function(dead_letter_arn=sparta.Ref("Topic"))
+        def to_topic(event, context):
+            pass
+
+        @service.function(dead_letter_arn=sparta.Ref("Queue"))
+        def to_queue(event, context):
+            pass
+    """})
+    cli("build", project=project)
+    path = project / ".sparta" / "dlq-template.json"
+    assert cfn_lint(path) == []
+    resources = json.loads(path.read_text())["Resources"]
+    # A topic's Ref is its ARN; a queue's Ref is its URL, so the queue's ARN is asked for.
+    topic = resources["ToTopicFunction"]["Properties"]["DeadLetterConfig"]["TargetArn"]
+    assert topic == {"Ref": "Topic"}
+    queue = resources["ToQueueFunction"]["Properties"]["DeadLetterConfig"]["TargetArn"]
+    assert queue == {"Fn::GetAtt": ["Queue", "Arn"]}
+    statements = resources["ToTopicRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+    assert {"Effect": "Allow", "Action": ["sns:Publish"], "Resource": {"Ref": "Topic"}} in statements
+
+
+def test_a_bad_dead_letter_target_names_the_function(cli: Cli, make_project) -> None:
+    project = make_project({"service.py": """
+        import sparta_core as sparta
+
+        service = sparta.Service("dlq")
+        service.resource("Table", "AWS::DynamoDB::Table", {
+            "BillingMode": "PAY_PER_REQUEST",
+            "AttributeDefinitions": [{"AttributeName": "id", "AttributeType": "S"}],
+            "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}]})
+
+        @service.function(dead_letter_arn=sparta.Ref("Table"))
+        def work(event, context):
+            pass
+    """})
+    result = cli("build", project=project, ok=False)
+    last = result.output.strip().splitlines()[-1]
+    assert last.startswith("error: function 'work': dead_letter_arn must be an SQS queue or SNS topic")
