@@ -187,7 +187,8 @@ def test_service_from_public_api_with_options(cli: Cli, make_project, cfn_lint) 
     [
         ({"service.py": "import sparta_core as sparta\nservice = sparta.Service('bad_name')\n"},
          "service.py:2: service name 'bad_name' is not a valid stack name"),
-        ({"service.py": "x = 1\n"}, "error: service:service should be a sparta Service, found nothing"),
+        ({"service.py": "x = 1\n"}, "error: module 'service' has no attribute 'service'"),
+        ({"service.py": "service = 1\n"}, "error: service:service should be a sparta Service, found int"),
         ({"other.py": ""}, "error: no service module 'service' in "),
         ({"service.py": "import sparta_core as sparta\nservice = sparta.Service('ok')\n"
                         "service.add_function(handler='nowhere.fn')\n"},
