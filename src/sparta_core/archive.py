@@ -47,10 +47,14 @@ class ArchiveWriter:
     def names(self) -> list[str]:
         return sorted([*self._entries, *self._packed])
 
-    def add_file(self, name: str, path: Path, *, origin: str = "") -> None:
-        """Add the file at ``path`` as ``name``; its executable bit is kept."""
-        mode = path.stat().st_mode
-        self._add(name, _Entry(path, None, bool(mode & stat.S_IXUSR), origin))
+    def add_file(
+        self, name: str, path: Path, *, origin: str = "", executable: bool | None = None
+    ) -> None:
+        """Add the file at ``path`` as ``name``; ``executable`` says whether it is, and
+        by default the file's own executable bit does."""
+        if executable is None:
+            executable = bool(path.stat().st_mode & stat.S_IXUSR)
+        self._add(name, _Entry(path, None, executable, origin))
 
     def add_bytes(
         self, name: str, data: bytes | str, *, executable: bool = False, origin: str = ""
