@@ -18,11 +18,6 @@ from typing import Any
 from sparta_core.context import Archive
 from sparta_core.errors import StageError
 
-#: 1980-01-01 00:00:00, the earliest time a zip entry can carry.
-FIXED_DATE_TIME = (1980, 1, 1, 0, 0, 0)
-COMPRESS_LEVEL = 6
-_UNIX = 3
-
 
 @dataclass(frozen=True)
 class _Entry:
