@@ -82,21 +82,52 @@ def make_project(tmp_path: Path) -> ProjectFactory:
 
 
 class Cli:
-    """Runs ``sparta`` in-process through click's CliRunner."""
+    """Runs ``sparta`` in-process through click's CliRunner.
+
+    DESIGN §7: every template the tests generate passes cfn-lint. After each successful
+    command, the templates it wrote under the project's ``.sparta/`` are linted (each
+    distinct content once per session), and an error fails the test.
+    """
 
     def __init__(self) -> None:
         self.runner = CliRunner()
 
     def __call__(self, *args: str, project: Path | None = None, ok: bool = True) -> Result:
+        import time
+
         from sparta_core.cli import main
 
         argv = (["-C", str(project)] if project else []) + list(args)
+        started = time.time()
         result = self.runner.invoke(main, argv, catch_exceptions=False)
         if ok and result.exit_code != 0:
             raise AssertionError(
                 f"sparta {' '.join(args)} exited {result.exit_code}:\n{result.output}"
             )
+        writes_templates = {"build", "provision", "plan", "describe"} & set(args)
+        if result.exit_code == 0 and project is not None and writes_templates:
+            for template in project.glob(".sparta/*-template.*"):
+                if template.stat().st_mtime >= started:
+                    errors = lint_once(template)
+                    assert errors == [], f"cfn-lint on {template.name}: {errors}"
         return result
+
+
+_LINTED: dict[str, list[str]] = {}
+
+
+def lint_once(path: Path) -> list[str]:
+    """cfn-lint's errors for ``path``, remembered by content for the session. Content
+    hashes (archive keys, build ids) are masked first: templates that differ only in
+    them lint alike, and most tests build the same few services."""
+    import hashlib
+    import re
+
+    masked = re.sub(rb"[0-9a-f]{16,64}", b"#", path.read_bytes())
+    key = hashlib.sha256(masked).hexdigest() + path.suffix
+    if key not in _LINTED:
+        _LINTED[key] = lint_template(path)
+    return _LINTED[key]
 
 
 @pytest.fixture
