@@ -84,22 +84,55 @@ def test_logical_ids_stay_put_when_the_code_changes(cli: Cli, hello_project: Pat
 
 def test_default_excludes_keep_caches_tests_and_envs_out(cli: Cli, hello_project: Path) -> None:
     for junk in ("__pycache__/service.cpython-311.pyc", "tests/test_x.py", ".git/HEAD",
-                 "venv-any/pyvenv.cfg", "hello/helper.pyc", ".env", "spartaconf.py"):
+                 "venv-any/pyvenv.cfg", "hello/helper.pyc", ".env", "spartaconf.py",
+                 "requirements-dev.txt", "uv.lock", "service.py.bak", "hello/notes~"):
         text = "# a comment" if junk.endswith(".py") else "x"
         path = hello_project / junk
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text)
     (hello_project / "notes.md").write_text("notes")
+    (hello_project / "data.json").write_text("{}")
     with (hello_project / "pyproject.toml").open("a") as handle:
         handle.write('exclude = ["*.md"]\n')
     cli("build", project=hello_project)
     names = zipfile.ZipFile(hello_project / ".sparta" / "hello-code.zip").namelist()
-    names = [name for name in names if not name.startswith("sparta_core/")]  # sparta's model
-    assert names == [
-        "hello/__init__.py", "hello/greetings.py", "pyproject.toml", "service.py",
-        "sparta_runtime/__init__.py", "sparta_runtime/codecommit_trigger.py",
-        "sparta_runtime/custom_resource.py", "sparta_runtime/s3_notification.py",
-    ]
+    project_names = [name for name in names if not name.startswith(("sparta_core/", "sparta_runtime/"))]
+    assert project_names == ["data.json", "hello/__init__.py", "hello/greetings.py", "service.py"]
+    assert "sparta_runtime/__init__.py" in names
+
+
+def test_an_exclude_that_drops_a_handler_module_is_an_error(cli: Cli, hello_project: Path) -> None:
+    with (hello_project / "pyproject.toml").open("a") as handle:
+        handle.write('exclude = ["s*.py"]\n')
+    result = cli("build", project=hello_project, ok=False)
+    assert result.output.strip().splitlines()[-1] == (
+        "error: function 'greet': its handler module service.py is left out of the archive "
+        "by s*.py"
+    )
+
+
+def test_linked_folders_are_followed_once(cli: Cli, hello_project: Path, tmp_path: Path) -> None:
+    shared = tmp_path / "shared-lib"
+    shared.mkdir()
+    (shared / "util.py").write_text("X = 1\n")
+    (hello_project / "lib").symlink_to(shared, target_is_directory=True)
+    (shared / "loop").symlink_to(hello_project, target_is_directory=True)  # a cycle
+    cli("build", project=hello_project)
+    names = zipfile.ZipFile(hello_project / ".sparta" / "hello-code.zip").namelist()
+    assert "lib/util.py" in names
+    assert not [name for name in names if name.startswith("lib/loop/")]
+
+
+def test_python_files_ship_without_the_executable_bit(cli: Cli, hello_project: Path) -> None:
+    (hello_project / "service.py").chmod(0o755)
+    tool = hello_project / "bin" / "tool"
+    tool.parent.mkdir()
+    tool.write_text("#!/bin/sh\necho hi\n")
+    tool.chmod(0o755)
+    cli("build", project=hello_project)
+    infos = {i.filename: i for i in zipfile.ZipFile(hello_project / ".sparta" / "hello-code.zip").infolist()}
+    assert (infos["service.py"].external_attr >> 16) & 0o777 == 0o644
+    assert (infos["bin/tool"].external_attr >> 16) & 0o777 == 0o755
 
 
 def test_yaml_format(cli: Cli, hello_project: Path, cfn_lint) -> None:
@@ -176,7 +209,7 @@ def test_service_from_public_api_with_options(cli: Cli, make_project, cfn_lint) 
     assert {"Key": "team", "Value": "core"} in write["Tags"]
     statements = resources["WriteRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
     actions = [s["Action"] for s in statements]
-    assert "sqs:SendMessage" in actions
+    assert ["sqs:SendMessage"] in actions
     assert ["dynamodb:PutItem"] in actions
     assert resources["NightlyFunction"]["Properties"]["Handler"] == "app.jobs.nightly"
     assert resources["NightlyFunction"]["Properties"]["Architectures"] == ["arm64"]
@@ -187,7 +220,8 @@ def test_service_from_public_api_with_options(cli: Cli, make_project, cfn_lint) 
     [
         ({"service.py": "import sparta_core as sparta\nservice = sparta.Service('bad_name')\n"},
          "service.py:2: service name 'bad_name' is not a valid stack name"),
-        ({"service.py": "x = 1\n"}, "error: service:service should be a sparta Service, found nothing"),
+        ({"service.py": "x = 1\n"}, "error: module 'service' has no attribute 'service'"),
+        ({"service.py": "service = 1\n"}, "error: service:service should be a sparta Service, found int"),
         ({"other.py": ""}, "error: no service module 'service' in "),
         ({"service.py": "import sparta_core as sparta\nservice = sparta.Service('ok')\n"
                         "service.add_function(handler='nowhere.fn')\n"},
@@ -202,7 +236,7 @@ def test_bad_services_end_in_one_line(cli: Cli, make_project, files: dict, messa
     last = result.output.strip().splitlines()[-1]
     assert last.startswith("error: ") and message in last, result.output
     assert "Traceback" not in result.output
-    assert not (project / ".sparta" / "hello-code.zip").exists()
+    assert not list(project.glob(".sparta/*-code*.zip"))
 
 
 def test_verbose_adds_the_traceback(cli: Cli, make_project) -> None:
@@ -210,3 +244,80 @@ def test_verbose_adds_the_traceback(cli: Cli, make_project) -> None:
     result = cli("-v", "build", project=project, ok=False)
     assert "Traceback" in result.output
     assert result.output.strip().splitlines()[-1].startswith("error: ")
+
+
+def test_dead_letter_targets_of_the_stack_get_the_right_arn(cli: Cli, make_project, cfn_lint) -> None:
+    project = make_project({"service.py": """
+        import sparta_core as sparta
+
+        service = sparta.Service("dlq")
+        service.resource("Topic", "AWS::SNS::Topic")
+        service.resource("Queue", "AWS::SQS::Queue")
+
+        @service.function(dead_letter_arn=sparta.Ref("Topic"))
+        def to_topic(event, context):
+            pass
+
+        @service.function(dead_letter_arn=sparta.Ref("Queue"))
+        def to_queue(event, context):
+            pass
+    """})
+    cli("build", project=project)
+    path = project / ".sparta" / "dlq-template.json"
+    assert cfn_lint(path) == []
+    resources = json.loads(path.read_text())["Resources"]
+    # A topic's Ref is its ARN; a queue's Ref is its URL, so the queue's ARN is asked for.
+    topic = resources["ToTopicFunction"]["Properties"]["DeadLetterConfig"]["TargetArn"]
+    assert topic == {"Ref": "Topic"}
+    queue = resources["ToQueueFunction"]["Properties"]["DeadLetterConfig"]["TargetArn"]
+    assert queue == {"Fn::GetAtt": ["Queue", "Arn"]}
+    statements = resources["ToTopicRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+    assert {"Effect": "Allow", "Action": ["sns:Publish"], "Resource": {"Ref": "Topic"}} in statements
+
+
+def test_a_bad_dead_letter_target_names_the_function(cli: Cli, make_project) -> None:
+    project = make_project({"service.py": """
+        import sparta_core as sparta
+
+        service = sparta.Service("dlq")
+        service.resource("Table", "AWS::DynamoDB::Table", {
+            "BillingMode": "PAY_PER_REQUEST",
+            "AttributeDefinitions": [{"AttributeName": "id", "AttributeType": "S"}],
+            "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}]})
+
+        @service.function(dead_letter_arn=sparta.Ref("Table"))
+        def work(event, context):
+            pass
+    """})
+    result = cli("build", project=project, ok=False)
+    last = result.output.strip().splitlines()[-1]
+    assert last.startswith("error: function 'work': dead_letter_arn must be an SQS queue or SNS topic")
+
+
+def test_provision_noop_takes_the_bucket_tags_and_params_it_is_given(cli: Cli, hello_project: Path) -> None:
+    cli("provision", "--noop", "--s3-bucket", "given-bucket", "--tag", "team=core",
+        "--param", "Stage=dev", project=hello_project)
+    template = json.loads((hello_project / ".sparta" / "hello-template.json").read_text())
+    assert template["Resources"]["GreetFunction"]["Properties"]["Code"]["S3Bucket"] == "given-bucket"
+    result = cli("provision", "--noop", "--tag", "novalue", project=hello_project, ok=False)
+    assert result.output.strip().splitlines()[-1] == "error: --tag expects KEY=VALUE, got 'novalue'"
+
+
+def test_describe_creates_the_folder_it_writes_to(cli: Cli, hello_project: Path) -> None:
+    target = hello_project / "deep" / "er" / "page.html"
+    cli("describe", "--out", str(target), project=hello_project)
+    assert target.read_text().startswith("<!DOCTYPE html>")
+
+
+def test_a_reader_that_goes_away_is_not_an_error(hello_project: Path) -> None:
+    import subprocess
+    import sys
+
+    sparta = Path(sys.executable).parent / "sparta"
+    process = subprocess.Popen([sparta, "plugins"], cwd=hello_project,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert process.stdout is not None
+    process.stdout.close()  # like `sparta plugins | head -0`
+    _, errors = process.communicate(timeout=60)
+    assert b"internal error" not in errors and b"Traceback" not in errors
+    assert process.returncode == 141
