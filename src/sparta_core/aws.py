@@ -32,8 +32,14 @@ if TYPE_CHECKING:
 
 LOCAL_REGION = "us-east-1"
 LOCAL_CREDENTIALS = {"aws_access_key_id": "test", "aws_secret_access_key": "test"}
-#: The artifact bucket created on the local endpoint when none is configured.
+#: The artifact bucket created on the local endpoint when none is configured is this
+#: name plus ``-<region>``: a bucket lives in one region, and a stack reads its code and
+#: template only from a bucket in its own region.
 LOCAL_BUCKET = "sparta-local-artifacts"
+#: An unreachable endpoint must fail in seconds, not after minutes of retries: the
+#: first call of a command is made with these (see :meth:`Aws.probe_client`).
+PROBE_CONNECT_TIMEOUT = 2
+PROBE_MAX_ATTEMPTS = 2
 STASH_KEY = "sparta.aws"
 
 
@@ -76,7 +82,10 @@ class Aws:
         settings = self.settings
         if settings.local:
             if settings.endpoint_url:
-                raise ConfigError("--local and --endpoint-url (endpoint-url) cannot be combined")
+                raise ConfigError(
+                    "--local cannot be combined with an endpoint URL (--endpoint-url, "
+                    "[tool.sparta] endpoint-url or SPARTA_ENDPOINT_URL)"
+                )
             from sparta_core import local
 
             return local.ensure_endpoint(local.local_dir(settings.output_dir)).url
@@ -123,23 +132,39 @@ class Aws:
     def client(self, service: str) -> Any:
         """A boto3 client for ``service`` with sparta's region, retries and endpoint."""
         if service not in self._clients:
-            from botocore.config import Config
-
-            from sparta_core import __version__
-
-            config = Config(
-                retries={"mode": "standard", "max_attempts": 6},
-                user_agent_extra=f"sparta/{__version__}",
-                connect_timeout=10,
-                read_timeout=60,
-                # A custom endpoint seldom resolves bucket subdomains; path style always works.
-                s3={"addressing_style": "path"} if self.endpoint_url else None,
-            )
-            kwargs: dict[str, Any] = {"region_name": self.region, "config": config}
-            if self.endpoint_url:
-                kwargs["endpoint_url"] = self.endpoint_url
-            self._clients[service] = self.session.client(service, **kwargs)
+            self._clients[service] = self._make_client(service, connect_timeout=10,
+                                                       max_attempts=6)
         return self._clients[service]
+
+    def probe_client(self, service: str) -> Any:
+        """Like :meth:`client`, but quick to give up on a connection: a short connect
+        timeout and one retry. For the first call a command makes, so that an
+        unreachable endpoint is reported in seconds; later calls use :meth:`client`,
+        whose standard retry mode rides out throttling."""
+        key = f"probe:{service}"
+        if key not in self._clients:
+            self._clients[key] = self._make_client(
+                service, connect_timeout=PROBE_CONNECT_TIMEOUT, max_attempts=PROBE_MAX_ATTEMPTS
+            )
+        return self._clients[key]
+
+    def _make_client(self, service: str, *, connect_timeout: int, max_attempts: int) -> Any:
+        from botocore.config import Config
+
+        from sparta_core import __version__
+
+        config = Config(
+            retries={"mode": "standard", "max_attempts": max_attempts},
+            user_agent_extra=f"sparta/{__version__}",
+            connect_timeout=connect_timeout,
+            read_timeout=60,
+            # A custom endpoint seldom resolves bucket subdomains; path style always works.
+            s3={"addressing_style": "path"} if self.endpoint_url else None,
+        )
+        kwargs: dict[str, Any] = {"region_name": self.region, "config": config}
+        if self.endpoint_url:
+            kwargs["endpoint_url"] = self.endpoint_url
+        return self.session.client(service, **kwargs)
 
     def describe_target(self) -> str:
         """Where calls go, for messages: ``AWS us-east-1`` or the endpoint URL."""
@@ -168,13 +193,19 @@ def for_context(ctx: ProvisionContext) -> Aws:
     return aws
 
 
+def local_bucket(region: str) -> str:
+    """The default artifact bucket on the local endpoint for ``region``."""
+    return f"{LOCAL_BUCKET}-{region}"
+
+
 def artifact_bucket(ctx: ProvisionContext) -> str:
     """The bucket for archives and templates: the configured one, else (with
-    ``--local``) :data:`LOCAL_BUCKET`; otherwise an error saying how to set one."""
+    ``--local``) :func:`local_bucket` of the run's region; otherwise an error saying
+    how to set one."""
     if ctx.settings.s3_bucket:
         return ctx.settings.s3_bucket
     if ctx.settings.local:
-        return LOCAL_BUCKET
+        return local_bucket(for_context(ctx).region)
     raise ConfigError(
         "no artifact bucket: set [tool.sparta] s3-bucket, SPARTA_S3_BUCKET or --s3-bucket "
         "(sparta --local uses a bucket of its own)"
@@ -212,7 +243,8 @@ def explain(error: BaseException, doing: str, aws: Aws | None = None) -> SpartaE
             f"{doing}: no AWS credentials found (set AWS_PROFILE or --profile, or the "
             "AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY variables; or use --local)"
         )
-    if isinstance(error, (bx.EndpointConnectionError, bx.ConnectTimeoutError)):
+    if isinstance(error, (bx.EndpointConnectionError, bx.ConnectTimeoutError,
+                          bx.ConnectionClosedError)):
         return AwsError(f"{doing}: cannot reach {where}: {error}")
     if isinstance(error, bx.TokenRetrievalError):
         return AwsError(f"{doing}: {error} (log in again, e.g. `aws sso login`)")

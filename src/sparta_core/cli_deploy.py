@@ -27,14 +27,17 @@ def deploy_context(
     tags: tuple[str, ...] = (),
     params: tuple[str, ...] = (),
     build_id: str | None = None,
-    noop: bool = False,
+    noop: bool | None = False,
 ) -> Any:
     """A ``ProvisionContext`` for ``command``: ``--tag``/``--param`` are added to the
-    configured tags and params (a flag wins over the file for the same key)."""
+    configured tags and params (a flag wins over the file for the same key).
+    ``noop=None`` keeps the configured ``noop`` (``SPARTA_NOOP``, ``[tool.sparta]``)."""
     from sparta_core.config import parse_pairs
 
     session = open_session(ctx, **{"s3-bucket": s3_bucket, "build-id": build_id})
-    overrides: dict[str, Any] = {"yes": yes, "noop": noop}
+    overrides: dict[str, Any] = {"yes": yes}
+    if noop is not None:
+        overrides["noop"] = noop
     if tags:
         overrides["tags"] = MappingProxyType(
             {**session.settings.tags, **parse_pairs(list(tags), what="--tag")}
@@ -66,18 +69,50 @@ def run_provision(
     template_format: str,
     build_id: str | None,
 ) -> None:
-    """``sparta provision`` without ``--noop``: the whole pipeline."""
-    from sparta_core.workflow import Workflow
+    """``sparta provision`` without ``--noop``: the whole pipeline.
 
+    ``noop`` set by ``SPARTA_NOOP`` or ``[tool.sparta] noop`` is honoured: then only
+    the build and the template are made (nothing in AWS is read or changed), exactly
+    the pipeline of ``--noop``, and a one-line summary is printed."""
+    from sparta_core.workflow import Workflow, template_path
+
+    # noop=None: the configured noop, not the flag's False, decides.
     run = deploy_context(ctx, "provision", yes=yes, s3_bucket=s3_bucket, tags=tags,
-                         params=params, build_id=build_id)
+                         params=params, build_id=build_id, noop=None)
     result = Workflow(run).provision(template_format=template_format)
+    if run.settings.noop:
+        assert run.archive is not None
+        click.echo(f"{run.service.name}: noop: archive {run.archive.path} (sha256 "
+                   f"{run.archive.sha256}), template {template_path(run, template_format)}; "
+                   "nothing in AWS was changed")
+        return
     assert result is not None
     uploads = run.stash.get("sparta.upload", {})
     uploaded = ", ".join(f"{name} {what}" for name, what in sorted(uploads.items()))
-    change = "updated" if result.changed else "no changes"
-    click.echo(f"{result.stack_name}: {result.status} ({change}; {uploaded or 'no uploads'})")
+    click.echo(f"{result.stack_name}: {result.status} ({change_word(run, result.changed)}; "
+               f"{uploaded or 'no uploads'})")
     print_outputs(result.outputs)
+
+
+def noop_requested(ctx: click.Context, flag: bool = False) -> bool:
+    """Whether ``provision`` must only build and marshal: ``--noop`` (``flag``), else
+    ``SPARTA_NOOP``, else ``[tool.sparta] noop``. Reads the settings only (the service
+    is not imported)."""
+    if flag:
+        return True
+    return bool(open_session(ctx).settings.noop)
+
+
+def change_word(run: Any, changed: bool) -> str:
+    """``created``, ``updated`` or ``no changes``: what converging did to the stack."""
+    from sparta_core.deploy.operations import OUTCOME_KEY
+
+    if not changed:
+        return "no changes"
+    outcome = run.stash.get(OUTCOME_KEY)
+    if outcome is None:  # a plugin's own converge: it only says that something changed
+        return "changed"
+    return "created" if outcome.change_set_type == "CREATE" else "updated"
 
 
 yes_option = click.option("--yes", "-y", is_flag=True,

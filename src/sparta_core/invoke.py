@@ -162,7 +162,10 @@ def invoke_local(ctx: ProvisionContext, function: LambdaFunction, event: Any) ->
     """Build the archive (no AWS), run ``function`` from it, return its result."""
     from sparta_core.workflow import Workflow
 
-    archive = Workflow(ctx).build()
+    primary = Workflow(ctx).build()
+    # A function on another architecture than the service's runs from the archive of
+    # its architecture, when its dependencies gave it one (see the package stage).
+    archive = ctx.archives.get(ctx.service.architecture_of(function), primary)
     task_root = unpack(archive.path, archive.sha256, ctx.work_dir)
     region = ctx.settings.region or os.environ.get("AWS_REGION") or os.environ.get(
         "AWS_DEFAULT_REGION") or "us-east-1"
@@ -182,21 +185,14 @@ def invoke_local(ctx: ProvisionContext, function: LambdaFunction, event: Any) ->
         event_file = Path(scratch) / "event.json"
         result_file = Path(scratch) / "result.json"
         event_file.write_text(json.dumps(event))
-        command = [sys.executable, "-I", "-S", str(bootstrap), str(task_root),
+        # -u: what the handler prints reaches us at once, so output written before a
+        # timeout is kept (Lambda keeps the logs of a timed-out invocation).
+        command = [sys.executable, "-I", "-S", "-u", str(bootstrap), str(task_root),
                    str(runtime_dir(ctx.work_dir)), str(event_file), str(result_file)]
         ctx.reporter.detail(f"running {function.handler} from {task_root}")
-        try:
-            # The handler's prints are its logs: they go to standard error, so standard
-            # output holds only the JSON result.
-            process = subprocess.run(
-                command, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT, timeout=function.timeout + 1.0, check=False,
-            )
-            sys.stderr.write(process.stdout.decode(errors="replace"))
-            sys.stderr.flush()
-        except subprocess.TimeoutExpired as timeout:
-            sys.stderr.write((timeout.stdout or b"").decode(errors="replace"))
+        if not run_handler(command, env, function.timeout + 1.0):
             message = f"Task timed out after {function.timeout:.2f} seconds"
+            write_timeout_report(request_id, message, function)
             return InvokeResult({"errorMessage": message, "errorType": "Sandbox.Timedout"},
                                 error=f"function '{function.key}': {message}")
         try:
@@ -212,6 +208,75 @@ def invoke_local(ctx: ProvisionContext, function: LambdaFunction, event: Any) ->
         return InvokeResult(failure, error=f"function '{function.key}' failed: "
                                            f"{failure['errorType']}: {failure['errorMessage']}")
     return InvokeResult(outcome["result"])
+
+
+def run_handler(command: list[str], env: dict[str, str], timeout: float) -> bool:
+    """Run the bootstrap, streaming its output (the handler's logs) to standard error
+    as it comes; False if it ran past ``timeout`` seconds and was killed (then the
+    output ends with a newline, for the lines that follow)."""
+    import signal
+    import threading
+
+    # The handler's prints are its logs: they go to standard error, so standard output
+    # holds only the JSON result. Its own session, so that whatever it started dies with
+    # it on a timeout.
+    process = subprocess.Popen(command, env=env, stdin=subprocess.DEVNULL,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                               start_new_session=True)
+    assert process.stdout is not None
+    tail: list[str] = []
+    copier = threading.Thread(target=copy_output, args=(process.stdout, sys.stderr, tail),
+                              daemon=True)
+    copier.start()
+    timed_out = False
+    try:
+        process.wait(timeout)
+    except subprocess.TimeoutExpired:
+        timed_out = True
+    finally:
+        # After a timeout, or on Ctrl-C: the handler (and what it started) must not live on.
+        if process.poll() is None or timed_out:
+            try:
+                os.killpg(process.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                process.kill()
+            process.wait()
+        copier.join(5.0)
+        process.stdout.close()
+    if timed_out and tail and not tail[-1].endswith("\n"):
+        sys.stderr.write("\n")
+    return not timed_out
+
+
+def copy_output(source: Any, sink: Any, tail: list[str]) -> None:
+    """Copy ``source`` (bytes) to ``sink`` (text) chunk by chunk, as it arrives; the
+    last text written is left in ``tail``."""
+    import codecs
+
+    decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+    while True:
+        chunk = source.read1(65536)
+        text = decoder.decode(chunk, final=not chunk)
+        if text:
+            sink.write(text)
+            sink.flush()
+            tail[:] = [text]
+        if not chunk:
+            return
+
+
+def write_timeout_report(request_id: str, message: str, function: LambdaFunction) -> None:
+    """The lines Lambda logs for a timed-out invocation (the handler's own output, kept,
+    is above them)."""
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime())
+    duration = function.timeout * 1000
+    sys.stderr.write(
+        f"{stamp}Z {request_id} {message}\n"
+        f"END RequestId: {request_id}\n"
+        f"REPORT RequestId: {request_id}\tDuration: {duration:.2f} ms\t"
+        f"Memory Size: {function.memory_size} MB\tStatus: timeout\n"
+    )
+    sys.stderr.flush()
 
 
 def invoke_remote(ctx: ProvisionContext, function: LambdaFunction, event: Any) -> InvokeResult:

@@ -133,6 +133,8 @@ def wait_ready(process: subprocess.Popen[bytes], url: str, log: Path,
             )
         if time.monotonic() > deadline:
             process.kill()
+            # Reap it, so that no zombie is left behind.
+            process.wait()
             raise LocalEndpointError(f"the local endpoint did not answer in {timeout:.0f} s "
                                      f"(see {log})")
         time.sleep(0.05)
@@ -171,6 +173,11 @@ def ensure_endpoint(directory: Path) -> LocalEndpoint:
         endpoint = read_endpoint(directory)
         if endpoint is not None:
             return endpoint
+        # A recorded server that is alive but does not answer is hung: stop it (only if
+        # the pid still runs MiniStack), or it would run on, unrecorded, forever.
+        pid = _recorded_pid(directory)
+        if pid is not None and _alive(pid) and _is_ministack(pid):
+            _terminate(pid)
         _forget(directory)
         log = directory / "log"
         last_error: LocalEndpointError | None = None
@@ -183,6 +190,11 @@ def ensure_endpoint(directory: Path) -> LocalEndpoint:
             except LocalEndpointError as error:
                 last_error = error
                 continue
+            except BaseException:
+                # Ctrl-C (or anything else) before the server is recorded: it runs in a
+                # session of its own, so nothing else would ever stop it.
+                stop_process(process)
+                raise
             (directory / "port").write_text(f"{port}\n")
             (directory / "pid").write_text(f"{process.pid}\n")
             # The server outlives this process: keep its Popen object, so Python does
@@ -201,17 +213,22 @@ def stop_endpoint(directory: Path) -> LocalEndpoint | None:
         endpoint = read_endpoint(directory)
         pid = _recorded_pid(directory)
         if pid is not None and _alive(pid) and (endpoint is not None or _is_ministack(pid)):
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGTERM)
-            deadline = time.monotonic() + STOP_TIMEOUT
-            while _alive(pid) and time.monotonic() < deadline:
-                time.sleep(0.05)
-            if _alive(pid):
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(pid, signal.SIGKILL)
+            _terminate(pid)
         _forget(directory)
         shutil.rmtree(directory / "tmp", ignore_errors=True)
         return endpoint
+
+
+def _terminate(pid: int) -> None:
+    """SIGTERM ``pid``, then SIGKILL if it is still alive after :data:`STOP_TIMEOUT`."""
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + STOP_TIMEOUT
+    while _alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if _alive(pid):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
 
 
 def _forget(directory: Path) -> None:
@@ -271,7 +288,9 @@ def _lock(directory: Path) -> Iterator[None]:
 
 
 def ensure_bucket(aws: object, bucket: str) -> bool:
-    """Create ``bucket`` on the local endpoint if it is missing; True if created."""
+    """Create ``bucket`` on the local endpoint, in the run's region, if it is missing;
+    True if created. Only ever called with ``--local``: sparta creates no bucket
+    anywhere else."""
     s3 = aws.client("s3")  # type: ignore[attr-defined]
     try:
         s3.head_bucket(Bucket=bucket)
@@ -281,5 +300,11 @@ def ensure_bucket(aws: object, bucket: str) -> bool:
 
         if error_code(error) not in ("404", "NoSuchBucket", "NotFound"):
             raise
-    s3.create_bucket(Bucket=bucket)
+    region = aws.region  # type: ignore[attr-defined]
+    if region == "us-east-1":
+        # S3 refuses a us-east-1 location constraint; no constraint means us-east-1.
+        s3.create_bucket(Bucket=bucket)
+    else:
+        s3.create_bucket(Bucket=bucket,
+                         CreateBucketConfiguration={"LocationConstraint": region})
     return True

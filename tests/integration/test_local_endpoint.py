@@ -69,4 +69,6 @@ def test_local_and_an_endpoint_url_cannot_be_combined(cli, local_project):
     result = cli("--local", "--endpoint-url", "http://127.0.0.1:1", "status",
                  project=local_project, ok=False)
     assert result.exit_code == 2
-    assert "--local and --endpoint-url" in result.output
+    assert ("error: --local cannot be combined with an endpoint URL (--endpoint-url, "
+            "[tool.sparta] endpoint-url or SPARTA_ENDPOINT_URL)") in result.output
+    assert "(endpoint-url)" not in result.output

@@ -1,9 +1,12 @@
 """Built-in plugin ``preconditions``: what AWS must already hold, checked before anything
 is built or changed (skipped with ``--noop``, which touches no AWS).
 
-* The artifact bucket exists and is reachable, in the stack's region. A missing bucket
-  is an error that names it; sparta never creates one on AWS. With ``--local`` the
-  bucket is created on the local endpoint instead, since that endpoint is sparta's own.
+* The artifact bucket exists and is reachable, in the stack's region (also on an
+  endpoint override that reports bucket regions). A missing bucket is an error that
+  names it; sparta never creates one on AWS or on an endpoint override. With ``--local``
+  a missing bucket (the default one, or a configured one) is created on the local
+  endpoint instead, since that endpoint is sparta's own sandbox; a configured one is
+  reported with a warning.
 * Every role named by string (``role="name-or-arn"``) exists; each is looked up once,
   and the answers are kept in ``ctx.stash["sparta.roles"]`` (name -> ARN).
 * The stack's current state is known (``ctx.stash["sparta.stack"]``, ``None`` if there is
@@ -34,20 +37,23 @@ def role_name(role: str) -> str:
     return role
 
 
-def check_bucket(ctx: ProvisionContext, aws: aws_module.Aws) -> str:
-    bucket = aws_module.artifact_bucket(ctx)
-    if aws.local:
-        from sparta_core import local
+MISSING_BUCKET = ("404", "NoSuchBucket", "NotFound")
 
-        if local.ensure_bucket(aws, bucket):
-            ctx.reporter.info(f"  created artifact bucket {bucket} on the local endpoint")
-        return bucket
-    s3 = aws.client("s3")
+
+def check_bucket(ctx: ProvisionContext, aws: aws_module.Aws) -> str:
+    """The artifact bucket, checked to exist in the stack's region (created with
+    ``--local`` only, on the local endpoint). This is a command's first AWS call, so it
+    is made with :meth:`~sparta_core.aws.Aws.probe_client`: an unreachable endpoint
+    fails in seconds."""
+    bucket = aws_module.artifact_bucket(ctx)
+    s3 = aws.probe_client("s3")
     try:
         response = s3.head_bucket(Bucket=bucket)
     except Exception as error:
         code = aws_module.error_code(error)
-        if code in ("404", "NoSuchBucket", "NotFound"):
+        if code in MISSING_BUCKET and aws.local:
+            return create_local_bucket(ctx, aws, bucket)
+        if code in MISSING_BUCKET:
             raise PreconditionError(
                 f"artifact bucket '{bucket}' does not exist on {aws.describe_target()}; "
                 "create it (sparta does not) or set s3-bucket to one that exists"
@@ -58,13 +64,50 @@ def check_bucket(ctx: ProvisionContext, aws: aws_module.Aws) -> str:
                 "(403 Forbidden)"
             ) from None
         raise aws_module.explain(error, f"checking artifact bucket '{bucket}'", aws) from None
-    headers = response.get("ResponseMetadata", {}).get("HTTPHeaders", {})
-    bucket_region = headers.get("x-amz-bucket-region")
-    if bucket_region and bucket_region != aws.region and not aws.endpoint_url:
+    found = bucket_region(aws, bucket, response)
+    if found and found != aws.region:
         raise PreconditionError(
-            f"artifact bucket '{bucket}' is in {bucket_region}, the stack in {aws.region}; "
+            f"artifact bucket '{bucket}' is in {found}, the stack in {aws.region}; "
             "Lambda reads code only from a bucket in the function's region"
         )
+    return bucket
+
+
+def bucket_region(aws: aws_module.Aws, bucket: str, head: dict[str, object]) -> str | None:
+    """The bucket's region: from HeadBucket's ``x-amz-bucket-region`` header (AWS always
+    sends it), else, on an endpoint override, from GetBucketLocation; ``None`` if the
+    endpoint says neither."""
+    metadata = head.get("ResponseMetadata")
+    headers = metadata.get("HTTPHeaders", {}) if isinstance(metadata, dict) else {}
+    region = headers.get("x-amz-bucket-region")
+    if region:
+        return str(region)
+    if not aws.endpoint_url:
+        return None
+    try:
+        constraint = aws.client("s3").get_bucket_location(Bucket=bucket).get(
+            "LocationConstraint")
+    except Exception:
+        # An emulator without GetBucketLocation: nothing to check against.
+        return None
+    # No constraint means us-east-1; "EU" is the legacy name of eu-west-1.
+    return {None: "us-east-1", "": "us-east-1", "EU": "eu-west-1"}.get(constraint, constraint)
+
+
+def create_local_bucket(ctx: ProvisionContext, aws: aws_module.Aws, bucket: str) -> str:
+    """Create a missing artifact bucket on the local endpoint (``--local`` only), and
+    say so: the local endpoint is a sandbox, so a project keeps its real bucket name in
+    its configuration and gets a bucket of that name there."""
+    from sparta_core import local
+
+    local.ensure_bucket(aws, bucket)
+    if ctx.settings.s3_bucket:
+        ctx.reporter.warn(
+            f"artifact bucket '{bucket}' did not exist on the local endpoint; created it "
+            f"there, in {aws.region} (--local only: sparta never creates a bucket on AWS)"
+        )
+    else:
+        ctx.reporter.info(f"  created artifact bucket {bucket} on the local endpoint")
     return bucket
 
 

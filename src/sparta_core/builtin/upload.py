@@ -20,12 +20,19 @@ def artifact_key(ctx: ProvisionContext, artifact: Artifact) -> str:
     return f"{ctx.service.name}/{artifact.sha256}{artifact.path.suffix}"
 
 
+#: HeadObject answers that mean "not known to be there". S3 answers 403, not 404, for a
+#: missing key when the caller may not s3:ListBucket; the caller may still s3:PutObject.
+NOT_KNOWN_THERE = ("404", "NoSuchKey", "NotFound", "403", "AccessDenied", "Forbidden")
+
+
 def object_exists(s3: object, bucket: str, key: str) -> bool:
-    """True if ``s3://bucket/key`` exists; a 404 is ``False``, anything else raises."""
+    """True if ``s3://bucket/key`` is known to exist. ``False`` for a 404 and for a 403
+    (which may hide a missing key): keys are content-addressed, so putting an object
+    that was there after all only writes the same bytes again. Anything else raises."""
     try:
         s3.head_object(Bucket=bucket, Key=key)  # type: ignore[attr-defined]
     except Exception as error:
-        if aws_module.error_code(error) in ("404", "NoSuchKey", "NotFound"):
+        if aws_module.error_code(error) in NOT_KNOWN_THERE:
             return False
         raise
     return True

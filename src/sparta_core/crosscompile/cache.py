@@ -98,12 +98,17 @@ def new_workspace(entry: CacheEntry) -> CacheEntry:
 
 def publish(workspace: CacheEntry, entry: CacheEntry, manifest: dict[str, Any]) -> CacheEntry:
     """Write the manifest and move the workspace into place. If another build published
-    the same key meanwhile, theirs is kept (it has the same content) and ours dropped."""
+    a complete entry for the same key meanwhile, theirs is kept (it has the same
+    content) and our workspace dropped; only an incomplete entry is replaced."""
     import shutil
 
     workspace.manifest_path.write_text(json.dumps(manifest, indent=1, sort_keys=True))
+    if entry.manifest() is not None:
+        # Complete: keep it. Another build may be reading its site.zip right now.
+        shutil.rmtree(workspace.directory, ignore_errors=True)
+        return entry
     if entry.directory.exists():
-        discard(entry)
+        discard(entry)  # incomplete (an interrupted or older build): replace it
     try:
         os.replace(workspace.directory, entry.directory)
     except OSError:

@@ -104,7 +104,8 @@ def delete_stack(ctx: ProvisionContext, ask: Callable[[str], bool] | None = None
     cloudformation = aws.client("cloudformation")
     executor = Executor(aws, ctx.reporter, Consent(ctx.settings.yes, ask))
     try:
-        state = read_stack(cloudformation, ctx.stack_name)
+        # The command's first call: an unreachable endpoint fails in seconds.
+        state = read_stack(aws.probe_client("cloudformation"), ctx.stack_name)
         if state is not None and state.in_progress:
             state = executor.wait_for(state)
             state = read_stack(cloudformation, ctx.stack_name) if state else None
@@ -131,7 +132,8 @@ def read_status(ctx: ProvisionContext, last_events: int = 8) -> tuple[StackState
     aws = aws_module.for_context(ctx)
     cloudformation = aws.client("cloudformation")
     try:
-        state = read_stack(cloudformation, ctx.stack_name)
+        # The command's first call: an unreachable endpoint fails in seconds.
+        state = read_stack(aws.probe_client("cloudformation"), ctx.stack_name)
         if state is None:
             return None, []
         page = cloudformation.describe_stack_events(StackName=state.stack_id)
