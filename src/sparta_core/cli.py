@@ -209,16 +209,10 @@ def provision(
     build_id: str | None,
 ) -> None:
     """Build, upload, marshal and converge the stack."""
-    from sparta_core.cli_deploy import deploy_context, run_provision
-
-    if noop:
-        run = deploy_context(ctx, "provision", s3_bucket=s3_bucket, tags=tags, params=params,
-                             build_id=build_id, noop=True)
-        build_and_report(run, template_format)
-        return
+    from sparta_core.cli_deploy import run_provision
 
     run_provision(ctx, s3_bucket=s3_bucket, tags=tags, params=params, yes=yes,
-                  template_format=template_format, build_id=build_id)
+                  template_format=template_format, build_id=build_id, noop=noop)
 
 
 @main.command()

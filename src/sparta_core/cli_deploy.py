@@ -68,39 +68,27 @@ def run_provision(
     yes: bool,
     template_format: str,
     build_id: str | None,
+    noop: bool = False,
 ) -> None:
-    """``sparta provision`` without ``--noop``: the whole pipeline.
+    """``sparta provision``: the whole pipeline, or, with ``--noop`` (or ``noop`` set by
+    ``SPARTA_NOOP`` or ``[tool.sparta]``), the build and the template only: nothing in
+    AWS is read or changed, and the output is ``sparta build``'s."""
+    from sparta_core.cli import build_and_report
+    from sparta_core.workflow import Workflow
 
-    ``noop`` set by ``SPARTA_NOOP`` or ``[tool.sparta] noop`` is honoured: then only
-    the build and the template are made (nothing in AWS is read or changed), exactly
-    the pipeline of ``--noop``, and a one-line summary is printed."""
-    from sparta_core.workflow import Workflow, template_path
-
-    # noop=None: the configured noop, not the flag's False, decides.
+    # noop=None: without the flag, the configured noop (not the flag's False) decides.
     run = deploy_context(ctx, "provision", yes=yes, s3_bucket=s3_bucket, tags=tags,
-                         params=params, build_id=build_id, noop=None)
-    result = Workflow(run).provision(template_format=template_format)
+                         params=params, build_id=build_id, noop=True if noop else None)
     if run.settings.noop:
-        assert run.archive is not None
-        click.echo(f"{run.service.name}: noop: archive {run.archive.path} (sha256 "
-                   f"{run.archive.sha256}), template {template_path(run, template_format)}; "
-                   "nothing in AWS was changed")
+        build_and_report(run, template_format)
         return
+    result = Workflow(run).provision(template_format=template_format)
     assert result is not None
     uploads = run.stash.get("sparta.upload", {})
     uploaded = ", ".join(f"{name} {what}" for name, what in sorted(uploads.items()))
     click.echo(f"{result.stack_name}: {result.status} ({change_word(run, result.changed)}; "
                f"{uploaded or 'no uploads'})")
     print_outputs(result.outputs)
-
-
-def noop_requested(ctx: click.Context, flag: bool = False) -> bool:
-    """Whether ``provision`` must only build and marshal: ``--noop`` (``flag``), else
-    ``SPARTA_NOOP``, else ``[tool.sparta] noop``. Reads the settings only (the service
-    is not imported)."""
-    if flag:
-        return True
-    return bool(open_session(ctx).settings.noop)
 
 
 def change_word(run: Any, changed: bool) -> str:
