@@ -286,3 +286,19 @@ def test_describe_draws_routes_to_their_functions(cli, photos):
     # Routes stand for the API's resources: no box per method or path part.
     assert "PhotosApiThumbsParamIdGetMethod|" not in page
     assert page.count('class="edge"') >= 3
+
+
+def test_service_decorators_see_the_api_and_no_api_leaves_it_out(cli, photos):
+    (photos / "spartaconf.py").write_text(
+        "def sparta_decorate_service(ctx, template):\n"
+        "    ctx.work_dir.mkdir(exist_ok=True)\n"
+        "    (ctx.work_dir / 'seen.txt').write_text(\n"
+        "        ','.join(sorted(k for k in template.resources if k.startswith('PhotosApiSt'))))\n"
+    )
+    template = build_example(cli, photos)
+    assert (photos / ".sparta" / "seen.txt").read_text() == "PhotosApiStage"
+    assert "PhotosApi" in template["Resources"]
+    cli("-q", "-p", "no:api", "build", project=photos)
+    blocked = json.loads((photos / ".sparta" / "photos-template.json").read_text())
+    assert not [k for k in blocked["Resources"] if k.startswith("PhotosApi")]
+    assert (photos / ".sparta" / "seen.txt").read_text() == ""

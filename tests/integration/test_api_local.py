@@ -15,9 +15,9 @@ from typing import Any
 
 import pytest
 from aws_helpers import configure, stack
-from conftest import EXAMPLES
 
 pytestmark = pytest.mark.integration
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
 def call(endpoint: str, api_id: str, method: str, path: str,
