@@ -97,7 +97,8 @@ def test_default_excludes_keep_caches_tests_and_envs_out(cli: Cli, hello_project
     names = [name for name in names if not name.startswith("sparta_core/")]  # sparta's model
     assert names == [
         "hello/__init__.py", "hello/greetings.py", "pyproject.toml", "service.py",
-        "sparta_runtime/__init__.py", "sparta_runtime/codecommit_trigger.py",
+        "sparta_runtime/__init__.py", "sparta_runtime/api.py",
+        "sparta_runtime/codecommit_trigger.py",
         "sparta_runtime/custom_resource.py", "sparta_runtime/s3_notification.py",
     ]
 
