@@ -115,7 +115,7 @@ def fn(event, context):
 '''
     line = build_error(cli, make_project, body, args=("-p", "no:custom-resources"))
     assert line == (
-        "error: no plugin registers the custom resource type 'SpartaCodeCommitTrigger' "
+        "error: function 'fn': CodeCommitTrigger: no plugin registers the custom resource type 'SpartaCodeCommitTrigger' "
         "(registered: none)"
     )
 
