@@ -82,7 +82,7 @@ def _add_routes(ctx: ProvisionContext, template: Template, graph: Graph) -> set[
     """Draw each route of the service's API as a source with an edge to its function;
     return the API's template resources, which the routes stand for (a box per method
     and path part would only repeat them)."""
-    from sparta_core.builtin.marshall import function_ids
+    from sparta_core.lambda_resources import function_ids
     from sparta_core.model.api import RestAPI
 
     api = ctx.service.api

@@ -76,7 +76,7 @@ def sparta_decorate_service(ctx: ProvisionContext, template: Template) -> None:
 
 def add_api(ctx: ProvisionContext, template: Template, api: RestAPI) -> None:
     """Write ``api`` into ``template`` (see the module docstring)."""
-    from sparta_core.builtin.marshall import function_ids
+    from sparta_core.lambda_resources import function_ids
 
     service = ctx.service
     owner = api.what
