@@ -19,6 +19,7 @@ __version__ = "0.1.0"
 _EXPORTS = {
     "CloudWatchLogsSubscription": "sparta_core.model.sources",
     "CodeCommitTrigger": "sparta_core.model.sources",
+    "CorsConfig": "sparta_core.model.api",
     "DynamoDBStream": "sparta_core.model.sources",
     "EventBridgeRule": "sparta_core.model.sources",
     "KinesisStream": "sparta_core.model.sources",
@@ -34,6 +35,7 @@ _EXPORTS = {
     "LambdaFunction": "sparta_core.model.function",
     "Privilege": "sparta_core.model.iam",
     "Ref": "sparta_core.model.refs",
+    "RestAPI": "sparta_core.model.api",
     "Service": "sparta_core.model.service",
     "ServiceDefinitionError": "sparta_core.errors",
     "SpartaError": "sparta_core.errors",
@@ -45,6 +47,7 @@ _EXPORTS = {
 __all__ = [
     "CloudWatchLogsSubscription",
     "CodeCommitTrigger",
+    "CorsConfig",
     "DynamoDBStream",
     "EventBridgeRule",
     "EventSource",
@@ -55,6 +58,7 @@ __all__ = [
     "LambdaFunction",
     "Privilege",
     "Ref",
+    "RestAPI",
     "S3Event",
     "SESRule",
     "SNSEvent",
@@ -72,6 +76,7 @@ __all__ = [
 if TYPE_CHECKING:
     from sparta_core.errors import ServiceDefinitionError, SpartaError
     from sparta_core.hookspecs import hookimpl
+    from sparta_core.model.api import CorsConfig, RestAPI
     from sparta_core.model.events import EventSource, FunctionWiring
     from sparta_core.model.function import LambdaFunction
     from sparta_core.model.iam import IAMRoleDefinition, Privilege

@@ -1,6 +1,6 @@
 """``sparta describe``: the service as one self-contained HTML page.
 
-The page draws the service as a graph — event sources on the left, functions in the
+The page draws the service as a graph — event sources and API routes on the left, functions in the
 middle, the stack's other resources on the right — as inline SVG, followed by a table of
 the functions and the marshalled template. It needs no network and no JavaScript, so it
 can be attached to a review or opened from a CI artifact.
@@ -53,16 +53,17 @@ def build_graph(ctx: ProvisionContext, template: Template) -> Graph:
             source = f"{node}-source-{index}"
             graph.sources[source] = f"{type(event).__name__}|{event.describe()}"
             graph.edges.add((source, node, ""))
+    api_owned = _add_routes(ctx, template, graph)
     functions_of = {
         logical_id: {owned[ref] for ref in referenced_ids(resource) if ref in owned}
         for logical_id, resource in template.resources.items()
-        if logical_id not in owned
+        if logical_id not in owned and logical_id not in api_owned
     }
     # Resources that refer to a function (mappings, permissions, subscriptions) are
     # wiring: drawn as labelled edges, not as boxes.
     wiring = {logical_id for logical_id, functions in functions_of.items() if functions}
     for logical_id, resource in template.resources.items():
-        if logical_id not in owned and logical_id not in wiring:
+        if logical_id not in owned and logical_id not in wiring and logical_id not in api_owned:
             graph.resources[logical_id] = f"{logical_id}|{resource['Type']}"
     for logical_id, resource in template.resources.items():
         targets = set(referenced_ids(resource)) & set(graph.resources)
@@ -75,6 +76,27 @@ def build_graph(ctx: ProvisionContext, template: Template) -> Graph:
                 for function_node in functions_of[logical_id]:
                     graph.edges.add((target, function_node, label))
     return graph
+
+
+def _add_routes(ctx: ProvisionContext, template: Template, graph: Graph) -> set[str]:
+    """Draw each route of the service's API as a source with an edge to its function;
+    return the API's template resources, which the routes stand for (a box per method
+    and path part would only repeat them)."""
+    from sparta_core.lambda_resources import function_ids
+    from sparta_core.model.api import RestAPI
+
+    api = ctx.service.api
+    if not isinstance(api, RestAPI):
+        return set()
+    for index, resolved in enumerate(api.resolve(ctx.service)):
+        node = f"route-{index}"
+        graph.sources[node] = f"{resolved.route.describe()}|RestAPI {api.name} /{api.stage}"
+        function = ctx.service.functions[resolved.function_key]
+        graph.edges.add((node, function_ids(function)["function"], ""))
+    return {
+        logical_id for logical_id in template.resources
+        if template.owner_of(logical_id) == api.what
+    }
 
 
 def _positions(graph: Graph) -> dict[str, tuple[int, int]]:

@@ -4,6 +4,7 @@ Model code does no I/O (but for ``Service.validate``, which reads the project's 
 and imports nothing heavy: the user's ``service.py`` imports it on the build host.
 """
 
+from sparta_core.model.api import CorsConfig, RestAPI
 from sparta_core.model.events import EventSource, FunctionWiring
 from sparta_core.model.function import LambdaFunction
 from sparta_core.model.iam import IAMRoleDefinition, Privilege
@@ -25,6 +26,7 @@ from sparta_core.model.sources import (
 __all__ = [
     "CloudWatchLogsSubscription",
     "CodeCommitTrigger",
+    "CorsConfig",
     "DynamoDBStream",
     "EventBridgeRule",
     "EventSource",
@@ -35,6 +37,7 @@ __all__ = [
     "LambdaFunction",
     "Privilege",
     "Ref",
+    "RestAPI",
     "S3Event",
     "SESRule",
     "SNSEvent",

@@ -1,0 +1,1 @@
+"""The photos example's handlers live in :mod:`photos.handlers`."""
