@@ -53,6 +53,7 @@ BUILTIN_PLUGINS: dict[str, str] = {
     "converge": "sparta_core.builtin.converge",
     "custom-resources": "sparta_core.builtin.custom_resources",
     "validate-cycles": "sparta_core.builtin.validate_cycles",
+    "site": "sparta_core.builtin.site",
 }
 
 #: Built-ins that guard correctness; ``-p no:`` refuses them.

@@ -13,7 +13,7 @@ def sparta_validate_service(ctx: ProvisionContext) -> None:
     marshal yet is declared."""
     service = ctx.service
     service.validate(ctx.project_dir)
-    for feature in ("api", "site"):
+    for feature in ("api",):
         if getattr(service, feature) is not None:
             raise ServiceDefinitionError(
                 f"service '{service.name}' declares {feature}=..., which this version of "
