@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 from aws_helpers import keys
+from tests.unit.test_runtime_custom_resource import Context, ResponseServer
 
 from sparta_core.runtime import s3_site
-from tests.unit.test_runtime_custom_resource import Context, ResponseServer
 
 pytestmark = pytest.mark.integration
 
