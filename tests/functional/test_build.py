@@ -99,6 +99,7 @@ def test_default_excludes_keep_caches_tests_and_envs_out(cli: Cli, hello_project
         "hello/__init__.py", "hello/greetings.py", "pyproject.toml", "service.py",
         "sparta_runtime/__init__.py", "sparta_runtime/codecommit_trigger.py",
         "sparta_runtime/custom_resource.py", "sparta_runtime/s3_notification.py",
+        "sparta_runtime/s3_site.py",
     ]
 
 
