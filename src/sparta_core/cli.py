@@ -43,6 +43,13 @@ class SpartaGroup(click.Group):
         except KeyboardInterrupt:
             click.echo("error: interrupted", err=True)
             ctx.exit(130)
+        except BrokenPipeError:
+            # The reader went away (`sparta status | head`): not an error of ours. Point
+            # stdout at devnull so Python's own flush at exit does not complain again.
+            import os
+
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            ctx.exit(141)
         except Exception as error:
             _maybe_traceback(ctx, error)
             raise SpartaCommandError(
@@ -121,13 +128,11 @@ def open_session(ctx: click.Context, **flags: Any) -> Any:
     )
 
 
-def _run_noop(
-    ctx: click.Context, template_format: str, build_id: str | None, force: bool = False
-) -> None:
+def build_and_report(run: Any, template_format: str) -> None:
+    """Run the pipeline on ``run`` (a context with ``noop`` set: nothing in AWS changes)
+    and print what it made."""
     from sparta_core.workflow import Workflow, template_path
 
-    session = open_session(ctx, **{"build-id": build_id, "force": force or None})
-    run = session.context(noop=True)
     Workflow(run).provision(template_format=template_format)
     archive = run.archive
     assert archive is not None and run.template is not None
@@ -184,7 +189,8 @@ force_option = click.option("--force", is_flag=True,
 @click.pass_context
 def build(ctx: click.Context, template_format: str, build_id: str | None, force: bool) -> None:
     """Build the archive and the template into .sparta/; change nothing in AWS."""
-    _run_noop(ctx, template_format, build_id, force)
+    session = open_session(ctx, **{"build-id": build_id, "force": force or None})
+    build_and_report(session.context(noop=True), template_format)
 
 
 @main.command()
@@ -208,10 +214,13 @@ def provision(
     build_id: str | None,
 ) -> None:
     """Build, upload, marshal and converge the stack."""
+    from sparta_core.cli_deploy import deploy_context, run_provision
+
     if noop:
-        _run_noop(ctx, template_format, build_id)
+        run = deploy_context(ctx, "provision", s3_bucket=s3_bucket, tags=tags, params=params,
+                             build_id=build_id, noop=True)
+        build_and_report(run, template_format)
         return
-    from sparta_core.cli_deploy import run_provision
 
     run_provision(ctx, s3_bucket=s3_bucket, tags=tags, params=params, yes=yes,
                   template_format=template_format, build_id=build_id)
@@ -250,7 +259,11 @@ def describe(ctx: click.Context, out: Path | None) -> None:
     Workflow(run).provision()
     assert run.template is not None
     path = out or run.work_dir / f"{run.service.name}-describe.html"
-    path.write_text(render_page(run, run.template))
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(render_page(run, run.template))
+    except OSError as error:
+        raise SpartaError(f"cannot write {path}: {error.strerror or error}") from None
     click.echo(_display(path, run.project_dir))
 
 

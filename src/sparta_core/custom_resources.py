@@ -176,31 +176,16 @@ def provider_function_name(service_name: str, type_name: str) -> str:
     return name
 
 
-def _code(ctx: ProvisionContext, template: Template) -> dict[str, Any]:
-    from sparta_core.builtin.marshall import (
-        ARTIFACT_BUCKET_PARAMETER,
-        CODE_ARTIFACT,
-        archive_key,
-    )
-
-    location = ctx.locations.get(CODE_ARTIFACT)
-    if location is not None:
-        return {"S3Bucket": location.bucket, "S3Key": location.key}
-    if ctx.archive is None:
-        raise TemplateError("custom resources need the service's archive, which is not built")
-    bucket: Any = ctx.settings.s3_bucket or {"Ref": ARTIFACT_BUCKET_PARAMETER}
-    if not ctx.settings.s3_bucket and ARTIFACT_BUCKET_PARAMETER not in template.parameters:
-        template.add_parameter(
-            ARTIFACT_BUCKET_PARAMETER, Description="S3 bucket that holds the code archive"
-        )
-    return {"S3Bucket": bucket, "S3Key": archive_key(ctx.service, ctx.archive.sha256)}
-
-
 def _ensure_provider(
     ctx: ProvisionContext, template: Template, resource_type: CustomResourceType
 ) -> dict[str, Any]:
     """The provider's role resource, adding function, role and log group on first use."""
-    from sparta_core.builtin.marshall import ASSUME_ROLE_POLICY
+    from sparta_core.lambda_resources import (
+        add_execution_role,
+        add_log_group,
+        code_location,
+        logs_statement,
+    )
 
     ids = provider_ids(resource_type.name)
     if ids["role"] in template.resources:
@@ -210,28 +195,14 @@ def _ensure_provider(
                 f"not to the provider of custom resource type '{resource_type.name}'"
             )
         return template.resources[ids["role"]]
+    if ctx.archive is None:
+        raise TemplateError("custom resources need the service's archive, which is not built")
     service = ctx.service
     name = provider_function_name(service.name, resource_type.name)
-    template.add_resource(
-        ids["log_group"], "AWS::Logs::LogGroup", {"LogGroupName": f"/aws/lambda/{name}"},
-        owner=PROVIDER_OWNER,
-    )
-    logs = {
-        "Effect": "Allow",
-        "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
-        "Resource": {"Fn::Sub": "arn:${AWS::Partition}:logs:${AWS::Region}:"
-                     f"${{AWS::AccountId}}:log-group:/aws/lambda/{name}:*"},
-    }
-    role = template.add_resource(
-        ids["role"], "AWS::IAM::Role",
-        {
-            "AssumeRolePolicyDocument": ASSUME_ROLE_POLICY,
-            "Policies": [{
-                "PolicyName": f"{resource_type.name}-provider",
-                "PolicyDocument": {"Version": "2012-10-17", "Statement": [logs]},
-            }],
-        },
-        owner=PROVIDER_OWNER,
+    add_log_group(template, ids["log_group"], name, PROVIDER_OWNER)
+    role = add_execution_role(
+        template, ids["role"], [logs_statement(name)],
+        policy_name=f"{resource_type.name}-provider", owner=PROVIDER_OWNER,
     )
     description = resource_type.description or f"sparta custom resource {resource_type.name}"
     template.add_resource(
@@ -244,7 +215,7 @@ def _ensure_provider(
             "Architectures": [service.architecture],
             "MemorySize": resource_type.memory_size,
             "Timeout": resource_type.timeout,
-            "Code": _code(ctx, template),
+            "Code": code_location(ctx, template),
             "Role": {"Fn::GetAtt": [ids["role"], "Arn"]},
             "Tags": [{"Key": "sparta:service", "Value": service.name}],
         },
@@ -269,8 +240,10 @@ def add_custom_resource(
     resource needs to the provider's role. ``attributes`` are resource attributes
     (``DependsOn``...). An unknown type or a taken logical ID is an error."""
     resource_type = custom_resource_types(ctx).get(type_name)
+    from sparta_core.lambda_resources import role_statements
+
     role = _ensure_provider(ctx, template, resource_type)
-    statements = role["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+    statements = role_statements(role)
     for statement in resource_type.statements(properties):
         if statement not in statements:
             statements.append(statement)

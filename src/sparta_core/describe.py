@@ -36,7 +36,7 @@ class Graph:
 
 
 def build_graph(ctx: ProvisionContext, template: Template) -> Graph:
-    from sparta_core.builtin.marshall import function_ids
+    from sparta_core.lambda_resources import function_ids
 
     graph = Graph()
     owned: dict[str, str] = {}  # generated resource id -> function node id

@@ -15,11 +15,9 @@ A run walks DESIGN's stages:
 17. ``sparta_rollback`` runs if any stage failed, then the error goes on to the user.
 18. ``sparta_provisioned`` runs last on success.
 
-Each provider's result is checked before the next stage starts. The workflow calls the
-implementations one by one (in pluggy's order: last registered first, ``tryfirst`` before
-and ``trylast`` after the rest) rather than through pluggy's hook caller, so that it
-knows which plugin returned a value or raised, and names it when the contract is
-broken. A hook that has a ``wrapper`` implementation is called through pluggy instead.
+Each provider's result is checked before the next stage starts, and hooks are called
+through :func:`sparta_core.hookcall.call_hook`, so that a broken contract or a failure
+names the plugin.
 """
 
 from __future__ import annotations
@@ -28,8 +26,16 @@ import inspect
 from collections.abc import Callable
 from typing import Any
 
-from sparta_core.context import Archive, Artifact, BuildResult, ProvisionContext, StackResult
+from sparta_core.context import (
+    Archive,
+    Artifact,
+    BuildResult,
+    ProvisionContext,
+    S3Location,
+    StackResult,
+)
 from sparta_core.errors import SpartaError, StageError, TemplateError
+from sparta_core.hookcall import call_hook, describe_error
 from sparta_core.template import Template
 
 TEMPLATE_FORMATS = ("json", "yaml")
@@ -41,46 +47,24 @@ class Workflow:
     def __init__(self, ctx: ProvisionContext) -> None:
         self.ctx = ctx
         self.pm = ctx.pluginmanager
+        #: stage -> the plugin that provided its result, for later error messages.
+        self.providers: dict[str, str] = {}
 
     # -- calling hooks ---------------------------------------------------------------
 
     def call(
-        self, stage: str, hook_name: str, *, firstresult: bool = False, **kwargs: Any
+        self,
+        stage: str,
+        hook_name: str,
+        *,
+        firstresult: bool = False,
+        after_each: Callable[[str], None] | None = None,
+        **kwargs: Any,
     ) -> list[tuple[str, Any]]:
-        """Call ``hook_name`` with ``kwargs``; return ``(plugin, result)`` for each
-        non-``None`` result (only the first with ``firstresult``). An exception that is
-        not a ``SpartaError`` becomes a ``StageError`` naming the stage and the plugin."""
-        caller = getattr(self.pm.hook, hook_name)
-        impls = caller.get_hookimpls()
-        if any(impl.wrapper or impl.hookwrapper for impl in impls):
-            return self._call_through_pluggy(stage, caller, firstresult, kwargs)
-        results: list[tuple[str, Any]] = []
-        for impl in reversed(impls):
-            try:
-                result = impl.function(*(kwargs[name] for name in impl.argnames))
-            except SpartaError:
-                raise
-            except Exception as error:
-                raise StageError(stage, _describe(error), impl.plugin_name) from error
-            if result is not None:
-                results.append((impl.plugin_name, result))
-                if firstresult:
-                    break
-        return results
-
-    def _call_through_pluggy(
-        self, stage: str, caller: Any, firstresult: bool, kwargs: dict[str, Any]
-    ) -> list[tuple[str, Any]]:
-        try:
-            outcome = caller(**kwargs)
-        except SpartaError:
-            raise
-        except Exception as error:
-            plugin = _plugin_in_traceback(caller, error)
-            raise StageError(stage, _describe(error), plugin) from error
-        if firstresult:
-            return [] if outcome is None else [("a wrapped plugin", outcome)]
-        return [("a wrapped plugin", result) for result in outcome]
+        """Call ``hook_name``; see :func:`sparta_core.hookcall.call_hook`."""
+        return call_hook(
+            self.pm, stage, hook_name, firstresult=firstresult, after_each=after_each, **kwargs
+        )
 
     def provide(self, stage: str, hook_name: str, expected: type, **kwargs: Any) -> Any:
         """Call a provider hook and check that its result is an ``expected``."""
@@ -91,6 +75,7 @@ class Workflow:
                 f"no plugin provides {hook_name} (is the built-in plugin blocked with -p no:?)",
             )
         plugin, result = results[0]
+        self.providers[stage] = plugin
         if not isinstance(result, expected):
             raise StageError(
                 stage,
@@ -130,9 +115,20 @@ class Workflow:
         artifacts += ctx.extra_artifacts
         with ctx.reporter.stage("upload"):
             locations = self.provide("upload", "sparta_upload", dict, ctx=ctx, artifacts=artifacts)
+        provider = self.providers["upload"]
         missing = {artifact.name for artifact in artifacts} - set(locations)
         if missing:
-            raise StageError("upload", f"sparta_upload gave no location for {sorted(missing)}")
+            raise StageError(
+                "upload", f"sparta_upload gave no location for {sorted(missing)}", provider
+            )
+        for name, location in locations.items():
+            if not isinstance(location, S3Location):
+                raise StageError(
+                    "upload",
+                    f"sparta_upload gave {type(location).__name__} for '{name}', "
+                    "expected S3Location",
+                    provider,
+                )
         ctx.locations = locations
 
     def marshall(self) -> Template:
@@ -146,13 +142,27 @@ class Workflow:
             self.decorate(template)
         self.event("post-marshall", "sparta_post_marshall", ctx=ctx, template=template)
         with ctx.reporter.stage("validate-template"):
-            self.call("validate-template", "sparta_validate_template", ctx=ctx, template=template)
+            before = template.to_json()
+
+            def unchanged(plugin: str) -> None:
+                if template.to_json() != before:
+                    raise StageError(
+                        "validate-template",
+                        "sparta_validate_template changed the template, which it may only "
+                        "read (change it in sparta_post_marshall)",
+                        plugin,
+                    )
+
+            self.call(
+                "validate-template", "sparta_validate_template", after_each=unchanged,
+                ctx=ctx, template=template,
+            )
         return template
 
     def decorate(self, template: Template) -> None:
         """Stages 11-12: function decorators (hooks, then ``decorators=``), then service
         decorators. What they return is merged; a logical ID collision is an error."""
-        from sparta_core.builtin.marshall import function_ids
+        from sparta_core.lambda_resources import function_ids
 
         ctx = self.ctx
         for function in ctx.service.functions.values():
@@ -230,7 +240,7 @@ class Workflow:
             except Exception as rollback_error:
                 self.ctx.reporter.warn(
                     f"sparta_rollback of plugin '{impl.plugin_name}' failed: "
-                    f"{_describe(rollback_error)}"
+                    f"{describe_error(rollback_error)}"
                 )
 
 
@@ -260,24 +270,8 @@ def _call_decorator(decorator: Callable[..., Any], owner: str, **kwargs: Any) ->
     except SpartaError:
         raise
     except Exception as error:
-        raise StageError("decorate", f"{owner}: {_describe(error)}") from error
+        raise StageError("decorate", f"{owner}: {describe_error(error)}") from error
 
 
 def _name_of(function: Callable[..., Any]) -> str:
     return getattr(function, "__qualname__", None) or repr(function)
-
-
-def _describe(error: BaseException) -> str:
-    return f"{type(error).__name__}: {error}"
-
-
-def _plugin_in_traceback(caller: Any, error: BaseException) -> str | None:
-    """The plugin whose hook implementation is deepest in ``error``'s traceback."""
-    codes = {impl.function.__code__: impl.plugin_name for impl in caller.get_hookimpls()
-             if hasattr(impl.function, "__code__")}
-    plugin = None
-    traceback = error.__traceback__
-    while traceback is not None:
-        plugin = codes.get(traceback.tb_frame.f_code, plugin)
-        traceback = traceback.tb_next
-    return plugin

@@ -177,7 +177,7 @@ def test_service_from_public_api_with_options(cli: Cli, make_project, cfn_lint) 
     assert {"Key": "team", "Value": "core"} in write["Tags"]
     statements = resources["WriteRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
     actions = [s["Action"] for s in statements]
-    assert "sqs:SendMessage" in actions
+    assert ["sqs:SendMessage"] in actions
     assert ["dynamodb:PutItem"] in actions
     assert resources["NightlyFunction"]["Properties"]["Handler"] == "app.jobs.nightly"
     assert resources["NightlyFunction"]["Properties"]["Architectures"] == ["arm64"]
@@ -203,7 +203,7 @@ def test_bad_services_end_in_one_line(cli: Cli, make_project, files: dict, messa
     last = result.output.strip().splitlines()[-1]
     assert last.startswith("error: ") and message in last, result.output
     assert "Traceback" not in result.output
-    assert not (project / ".sparta" / "hello-code.zip").exists()
+    assert not list(project.glob(".sparta/*-code*.zip"))
 
 
 def test_verbose_adds_the_traceback(cli: Cli, make_project) -> None:
@@ -211,3 +211,80 @@ def test_verbose_adds_the_traceback(cli: Cli, make_project) -> None:
     result = cli("-v", "build", project=project, ok=False)
     assert "Traceback" in result.output
     assert result.output.strip().splitlines()[-1].startswith("error: ")
+
+
+def test_dead_letter_targets_of_the_stack_get_the_right_arn(cli: Cli, make_project, cfn_lint) -> None:
+    project = make_project({"service.py": """
+        import sparta_core as sparta
+
+        service = sparta.Service("dlq")
+        service.resource("Topic", "AWS::SNS::Topic")
+        service.resource("Queue", "AWS::SQS::Queue")
+
+        @service.function(dead_letter_arn=sparta.Ref("Topic"))
+        def to_topic(event, context):
+            pass
+
+        @service.function(dead_letter_arn=sparta.Ref("Queue"))
+        def to_queue(event, context):
+            pass
+    """})
+    cli("build", project=project)
+    path = project / ".sparta" / "dlq-template.json"
+    assert cfn_lint(path) == []
+    resources = json.loads(path.read_text())["Resources"]
+    # A topic's Ref is its ARN; a queue's Ref is its URL, so the queue's ARN is asked for.
+    topic = resources["ToTopicFunction"]["Properties"]["DeadLetterConfig"]["TargetArn"]
+    assert topic == {"Ref": "Topic"}
+    queue = resources["ToQueueFunction"]["Properties"]["DeadLetterConfig"]["TargetArn"]
+    assert queue == {"Fn::GetAtt": ["Queue", "Arn"]}
+    statements = resources["ToTopicRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+    assert {"Effect": "Allow", "Action": ["sns:Publish"], "Resource": {"Ref": "Topic"}} in statements
+
+
+def test_a_bad_dead_letter_target_names_the_function(cli: Cli, make_project) -> None:
+    project = make_project({"service.py": """
+        import sparta_core as sparta
+
+        service = sparta.Service("dlq")
+        service.resource("Table", "AWS::DynamoDB::Table", {
+            "BillingMode": "PAY_PER_REQUEST",
+            "AttributeDefinitions": [{"AttributeName": "id", "AttributeType": "S"}],
+            "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}]})
+
+        @service.function(dead_letter_arn=sparta.Ref("Table"))
+        def work(event, context):
+            pass
+    """})
+    result = cli("build", project=project, ok=False)
+    last = result.output.strip().splitlines()[-1]
+    assert last.startswith("error: function 'work': dead_letter_arn must be an SQS queue or SNS topic")
+
+
+def test_provision_noop_takes_the_bucket_tags_and_params_it_is_given(cli: Cli, hello_project: Path) -> None:
+    cli("provision", "--noop", "--s3-bucket", "given-bucket", "--tag", "team=core",
+        "--param", "Stage=dev", project=hello_project)
+    template = json.loads((hello_project / ".sparta" / "hello-template.json").read_text())
+    assert template["Resources"]["GreetFunction"]["Properties"]["Code"]["S3Bucket"] == "given-bucket"
+    result = cli("provision", "--noop", "--tag", "novalue", project=hello_project, ok=False)
+    assert result.output.strip().splitlines()[-1] == "error: --tag expects KEY=VALUE, got 'novalue'"
+
+
+def test_describe_creates_the_folder_it_writes_to(cli: Cli, hello_project: Path) -> None:
+    target = hello_project / "deep" / "er" / "page.html"
+    cli("describe", "--out", str(target), project=hello_project)
+    assert target.read_text().startswith("<!DOCTYPE html>")
+
+
+def test_a_reader_that_goes_away_is_not_an_error(hello_project: Path) -> None:
+    import subprocess
+    import sys
+
+    sparta = Path(sys.executable).parent / "sparta"
+    process = subprocess.Popen([sparta, "plugins"], cwd=hello_project,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert process.stdout is not None
+    process.stdout.close()  # like `sparta plugins | head -0`
+    _, errors = process.communicate(timeout=60)
+    assert b"internal error" not in errors and b"Traceback" not in errors
+    assert process.returncode == 141

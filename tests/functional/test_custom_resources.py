@@ -116,7 +116,7 @@ def fn(event, context):
     line = build_error(cli, make_project, body, args=("-p", "no:custom-resources"))
     # The site plugin registers its own type, as any plugin would.
     assert line == (
-        "error: no plugin registers the custom resource type 'SpartaCodeCommitTrigger' "
+        "error: function 'fn': CodeCommitTrigger: no plugin registers the custom resource type 'SpartaCodeCommitTrigger' "
         "(registered: SpartaS3Site)"
     )
 

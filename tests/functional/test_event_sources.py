@@ -516,3 +516,22 @@ def test_events_example_builds_lint_clean(cli, tmp_path, cfn_lint):
                    if r["Type"] == "AWS::Lambda::Permission"}
     assert permissions == {"s3.amazonaws.com", "sns.amazonaws.com", "logs.amazonaws.com",
                            "events.amazonaws.com"}
+
+
+def test_build_time_source_errors_name_the_function_and_the_source(cli, make_project) -> None:
+    project = make_project({"service.py": """
+        import sparta_core as sparta
+
+        service = sparta.Service("wrong-target")
+        service.resource("Table", "AWS::DynamoDB::Table", {
+            "BillingMode": "PAY_PER_REQUEST",
+            "AttributeDefinitions": [{"AttributeName": "id", "AttributeType": "S"}],
+            "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}]})
+
+        @service.function(events=[sparta.SQSEvent(sparta.Ref("Table"))])
+        def consume(event, context):
+            pass
+    """})
+    result = cli("build", project=project, ok=False)
+    last = result.output.strip().splitlines()[-1]
+    assert last.startswith("error: function 'consume': SQSEvent: queue refers to 'Table'"), last

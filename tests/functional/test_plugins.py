@@ -290,3 +290,26 @@ def test_installed_plugin_seen_by_the_sparta_command(hello_project: Path, demo_w
     blocked = subprocess.run([sparta, "plugins"], cwd=hello_project, capture_output=True, text=True,
                              env={**env, "SPARTA_DISABLE_PLUGIN_AUTOLOAD": "1"}, check=True).stdout
     assert "demo" not in blocked
+
+
+def test_a_failing_archive_hook_is_blamed_on_its_plugin(cli: Cli, hello_project: Path) -> None:
+    (hello_project / "spartaconf.py").write_text(
+        "def sparta_archive(ctx, archive):\n    raise RuntimeError('disk full')\n"
+    )
+    result = cli("build", project=hello_project, ok=False)
+    assert result.output.strip().splitlines()[-1] == (
+        "error: stage 'package' (plugin 'spartaconf'): RuntimeError: disk full"
+    )
+
+
+def test_template_validators_may_only_read(cli: Cli, hello_project: Path) -> None:
+    (hello_project / "spartaconf.py").write_text(
+        "def sparta_validate_template(ctx, template):\n"
+        "    template.add_output('Sneaky', 'x')\n"
+    )
+    result = cli("build", project=hello_project, ok=False)
+    assert result.output.strip().splitlines()[-1] == (
+        "error: stage 'validate-template' (plugin 'spartaconf'): sparta_validate_template "
+        "changed the template, which it may only read (change it in sparta_post_marshall)"
+    )
+    assert not (hello_project / ".sparta" / "hello-template.json").exists()

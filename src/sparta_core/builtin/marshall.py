@@ -10,32 +10,33 @@ same on every build and an update modifies resources in place.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from sparta_core.builtin.discovery import add_discovery
 from sparta_core.context import ProvisionContext
-from sparta_core.errors import ServiceDefinitionError
+from sparta_core.errors import ServiceDefinitionError, TemplateError
 from sparta_core.hookspecs import hookimpl
+from sparta_core.lambda_resources import (
+    CODE_ARTIFACT,
+    add_execution_role,
+    add_log_group,
+    archive_key,
+    code_location,
+    function_ids,
+    logs_statement,
+)
 from sparta_core.model.events import FunctionWiring
 from sparta_core.model.function import LambdaFunction
-from sparta_core.model.naming import logical_id
-from sparta_core.model.refs import GetAtt, Ref, to_cfn
-from sparta_core.model.service import Service
+from sparta_core.model.refs import to_cfn
+from sparta_core.model.sources._common import (
+    destination_statement,
+    queue_or_topic_arn,
+    resolve,
+)
 from sparta_core.template import Template
 
-ARTIFACT_BUCKET_PARAMETER = "ArtifactBucket"
-CODE_ARTIFACT = "code"
-
-ASSUME_ROLE_POLICY = {
-    "Version": "2012-10-17",
-    "Statement": [
-        {
-            "Effect": "Allow",
-            "Principal": {"Service": "lambda.amazonaws.com"},
-            "Action": "sts:AssumeRole",
-        }
-    ],
-}
 #: Lambda's ENI management; these EC2 actions take no resource-level scoping.
 VPC_ACTIONS = [
     "ec2:CreateNetworkInterface",
@@ -46,33 +47,8 @@ VPC_ACTIONS = [
     "ec2:UnassignPrivateIpAddresses",
 ]
 XRAY_ACTIONS = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
-
-
-def function_ids(function: LambdaFunction) -> dict[str, str]:
-    """The logical IDs of a function's resources, derived from its key alone."""
-    return {
-        "function": logical_id(function.key, "Function"),
-        "role": logical_id(function.key, "Role"),
-        "log_group": logical_id(function.key, "LogGroup"),
-        "output": logical_id(function.key, "Function", "Arn"),
-    }
-
-
-def code_location(ctx: ProvisionContext, template: Template) -> dict[str, Any]:
-    """Where the archive is: the uploaded location, else where it will be uploaded (with
-    a template parameter for the bucket when none is configured)."""
-    location = ctx.locations.get(CODE_ARTIFACT)
-    if location is not None:
-        return {"S3Bucket": location.bucket, "S3Key": location.key}
-    assert ctx.archive is not None, "the workflow packages before it marshals"
-    bucket: Any = ctx.settings.s3_bucket
-    if not bucket:
-        template.add_parameter(
-            ARTIFACT_BUCKET_PARAMETER,
-            Description="S3 bucket that holds the code archive",
-        )
-        bucket = {"Ref": ARTIFACT_BUCKET_PARAMETER}
-    return {"S3Bucket": bucket, "S3Key": archive_key(ctx.service, ctx.archive.sha256)}
+#: Where the preconditions plugin keeps the ARNs of existing roles it looked up.
+ROLES_STASH_KEY = "sparta.roles"
 
 
 def architecture_code_locations(
@@ -87,53 +63,33 @@ def architecture_code_locations(
         if location is not None:
             codes[architecture] = {"S3Bucket": location.bucket, "S3Key": location.key}
         else:
-            key = archive_key(ctx.service, archive.sha256)
+            key = archive_key(ctx.service.name, archive.sha256)
             codes[architecture] = {"S3Bucket": primary["S3Bucket"], "S3Key": key}
     return codes
 
 
-def archive_key(service: Service, sha256: str) -> str:
-    """The content-addressed S3 key of an archive."""
-    return f"{service.name}/{sha256}.zip"
-
-
-def _log_group_arn(physical_name: str) -> dict[str, Any]:
-    return {
-        "Fn::Sub": "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:"
-        f"log-group:/aws/lambda/{physical_name}:*"
-    }
-
-
-def _existing_role_arn(role: str) -> Any:
+def existing_role_arn(ctx: ProvisionContext, role: str) -> Any:
+    """The ARN of an existing role named by name or ARN: the one IAM reported when the
+    preconditions looked it up (roles may live under a path), else built from the name."""
     if role.startswith("arn:"):
         return role
+    known = ctx.stash.get(ROLES_STASH_KEY, {}).get(role)
+    if known:
+        return known
     return {"Fn::Sub": f"arn:${{AWS::Partition}}:iam::${{AWS::AccountId}}:role/{role}"}
 
 
-def _dead_letter_action(service: Service, target: Any, what: str) -> str:
-    """``sqs:SendMessage`` or ``sns:Publish``, from the target's ARN or resource type."""
-    if isinstance(target, str):
-        if target.startswith("arn:") and ":sqs:" in target:
-            return "sqs:SendMessage"
-        if target.startswith("arn:") and ":sns:" in target:
-            return "sns:Publish"
-    if isinstance(target, (Ref, GetAtt)) and target.logical_id in service.resources:
-        resource_type = service.resources[target.logical_id].type
-        if resource_type == "AWS::SQS::Queue":
-            return "sqs:SendMessage"
-        if resource_type == "AWS::SNS::Topic":
-            return "sns:Publish"
-    raise ServiceDefinitionError(
-        f"{what}: dead_letter_arn must be an SQS queue or SNS topic ARN, or a reference "
-        "to a queue or topic declared with service.resource()"
-    )
-
-
-def _dead_letter_target(target: Any) -> Any:
-    # A Ref to a queue yields its URL, so ask for the ARN; a topic's Ref is its ARN.
-    if isinstance(target, Ref):
-        return GetAtt(target.logical_id, "Arn").to_cfn()
-    return to_cfn(target)
+@contextmanager
+def naming(what: str) -> Iterator[None]:
+    """Prefix a definition or template error raised inside with ``what`` (the function,
+    the event source), so the user learns where the mistake is."""
+    try:
+        yield
+    except (ServiceDefinitionError, TemplateError) as error:
+        message = str(error)
+        if message.startswith(what):
+            raise
+        raise type(error)(f"{what}: {message}") from error
 
 
 def marshal_function(
@@ -144,22 +100,13 @@ def marshal_function(
     ids = function_ids(function)
     physical = service.physical_name(function)
     owner = f"function '{function.key}'"
-    what = owner
 
-    template.add_resource(
-        ids["log_group"],
-        "AWS::Logs::LogGroup",
-        {"LogGroupName": f"/aws/lambda/{physical}"},
-        owner=owner,
+    add_log_group(template, ids["log_group"], physical, owner)
+    statements: list[dict[str, Any]] = [logs_statement(physical)]
+    wiring = FunctionWiring(
+        ctx=ctx, function=function, logical_id=ids["function"], template=template,
+        statements=statements,
     )
-
-    statements: list[dict[str, Any]] = [
-        {
-            "Effect": "Allow",
-            "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
-            "Resource": _log_group_arn(physical),
-        }
-    ]
     properties: dict[str, Any] = {
         "FunctionName": physical,
         "Handler": function.handler,
@@ -192,15 +139,11 @@ def marshal_function(
     if function.reserved_concurrency is not None:
         properties["ReservedConcurrentExecutions"] = function.reserved_concurrency
     if function.dead_letter_arn is not None:
-        target = _dead_letter_target(function.dead_letter_arn)
-        properties["DeadLetterConfig"] = {"TargetArn": target}
-        statements.append(
-            {
-                "Effect": "Allow",
-                "Action": _dead_letter_action(service, function.dead_letter_arn, what),
-                "Resource": target,
-            }
-        )
+        with naming(owner):
+            target = resolve(wiring, function.dead_letter_arn)
+            arn = queue_or_topic_arn(target)
+            statements.append(destination_statement(target, arn, "dead_letter_arn"))
+        properties["DeadLetterConfig"] = {"TargetArn": arn}
     if function.tracing:
         properties["TracingConfig"] = {"Mode": function.tracing}
         statements.append({"Effect": "Allow", "Action": XRAY_ACTIONS, "Resource": "*"})
@@ -212,49 +155,44 @@ def marshal_function(
         DependsOn=[ids["log_group"]],
     )
 
-    wiring = FunctionWiring(
-        ctx=ctx, function=function, logical_id=ids["function"], template=template,
-        statements=statements,
-    )
     seen: dict[type, int] = {}
     for event in function.events:
         index = seen.get(type(event), 0)
         seen[type(event)] = index + 1
-        event.contribute(wiring, index)
+        with naming(f"{owner}: {type(event).__name__}"):
+            event.contribute(wiring, index)
     add_discovery(wiring, function_resource)
 
     if function.existing_role:
-        function_resource["Properties"]["Role"] = _existing_role_arn(function.existing_role)
-        extra = len(wiring.statements) - 1
-        if extra > 0 and ctx.reporter:
+        function_resource["Properties"]["Role"] = existing_role_arn(ctx, function.existing_role)
+        needed = sorted({action for statement in statements[1:]
+                         for action in _actions(statement)})
+        if needed:
             ctx.reporter.warn(
-                f"{what} uses the existing role {function.existing_role}; it must already "
-                f"allow the {extra} statement(s) its options and event sources need"
+                f"{owner} uses the existing role {function.existing_role}; it must already "
+                f"allow what its options and event sources need: {', '.join(needed)}"
             )
     else:
-        role_properties: dict[str, Any] = {
-            "AssumeRolePolicyDocument": ASSUME_ROLE_POLICY,
-            "Policies": [
-                {
-                    "PolicyName": f"{function.key}-policy",
-                    "PolicyDocument": {"Version": "2012-10-17", "Statement": wiring.statements},
-                }
-            ],
-        }
         definition = function.role
+        managed: list[Any] = []
         if definition is not None and not isinstance(definition, str):
-            wiring.statements.extend(p.to_statement() for p in definition.privileges)
-            if definition.managed_policy_arns:
-                role_properties["ManagedPolicyArns"] = to_cfn(
-                    list(definition.managed_policy_arns)
-                )
-        template.add_resource(ids["role"], "AWS::IAM::Role", role_properties, owner=owner)
+            statements.extend(privilege.to_statement() for privilege in definition.privileges)
+            managed = to_cfn(list(definition.managed_policy_arns))
+        add_execution_role(
+            template, ids["role"], statements, policy_name=f"{function.key}-policy",
+            owner=owner, managed_policy_arns=managed,
+        )
         function_resource["Properties"]["Role"] = {"Fn::GetAtt": [ids["role"], "Arn"]}
 
     template.add_output(
         ids["output"], {"Fn::GetAtt": [ids["function"], "Arn"]},
         description=f"ARN of function {function.key}",
     )
+
+
+def _actions(statement: dict[str, Any]) -> list[str]:
+    actions = statement.get("Action", [])
+    return [actions] if isinstance(actions, str) else list(actions)
 
 
 @hookimpl(trylast=True)

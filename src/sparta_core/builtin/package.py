@@ -15,6 +15,7 @@ from sparta_core.archive import ArchiveWriter
 from sparta_core.builtin.build import list_project_files
 from sparta_core.context import Archive, ProvisionContext
 from sparta_core.errors import StageError
+from sparta_core.hookcall import call_hook
 from sparta_core.hookspecs import hookimpl
 
 RUNTIME_PACKAGE = "sparta_runtime"
@@ -81,7 +82,7 @@ def write_archive(ctx: ProvisionContext, path: Path, dependency_dirs: list[Path]
         writer.add_file(name, source, origin=f"project file {name}")
     add_runtime(writer)
     add_model(writer)
-    ctx.hook.sparta_archive(ctx=ctx, archive=writer)
+    call_hook(ctx.pluginmanager, "package", "sparta_archive", ctx=ctx, archive=writer)
     archive = writer.close()
     check_lambda_limits(archive)
     return archive

@@ -133,8 +133,9 @@ def sparta_post_build(ctx: ProvisionContext, build: BuildResult) -> None:
 
 def site_location(ctx: ProvisionContext, template: Template) -> tuple[Any, str]:
     """Bucket and key of the site's zip: the uploaded location, else where the upload
-    stage will put it (with the ``ArtifactBucket`` parameter when no bucket is set)."""
-    from sparta_core.builtin.marshall import ARTIFACT_BUCKET_PARAMETER, archive_key
+    stage will put it, in the code archive's bucket (or its ``ArtifactBucket``
+    parameter when no bucket is configured)."""
+    from sparta_core.lambda_resources import archive_key, code_location
 
     location = ctx.locations.get(SITE_ARTIFACT)
     if location is not None:
@@ -142,14 +143,8 @@ def site_location(ctx: ProvisionContext, template: Template) -> tuple[Any, str]:
     archive = ctx.stash.get(STASH_KEY)
     if archive is None:
         raise StageError("marshall", "the site's zip was not built (sparta_post_build)")
-    bucket: Any = ctx.settings.s3_bucket
-    if not bucket:
-        if ARTIFACT_BUCKET_PARAMETER not in template.parameters:
-            template.add_parameter(
-                ARTIFACT_BUCKET_PARAMETER, Description="S3 bucket that holds the code archive"
-            )
-        bucket = {"Ref": ARTIFACT_BUCKET_PARAMETER}
-    return bucket, archive_key(ctx.service, archive.sha256)
+    bucket = code_location(ctx, template)["S3Bucket"]
+    return bucket, archive_key(ctx.service.name, archive.sha256)
 
 
 def bucket_properties(ctx: ProvisionContext, site: S3Site) -> dict[str, Any]:

@@ -9,14 +9,14 @@ again; the report says which were uploaded and which skipped.
 from __future__ import annotations
 
 from sparta_core import aws as aws_module
-from sparta_core.builtin.marshall import CODE_ARTIFACT, archive_key
 from sparta_core.context import Artifact, ProvisionContext, S3Location
 from sparta_core.hookspecs import hookimpl
+from sparta_core.lambda_resources import CODE_ARTIFACT, archive_key
 
 
 def artifact_key(ctx: ProvisionContext, artifact: Artifact) -> str:
     if artifact.name == CODE_ARTIFACT:
-        return archive_key(ctx.service, artifact.sha256)
+        return archive_key(ctx.service.name, artifact.sha256)
     return f"{ctx.service.name}/{artifact.sha256}{artifact.path.suffix}"
 
 
