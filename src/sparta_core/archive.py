@@ -18,11 +18,6 @@ from typing import Any
 from sparta_core.context import Archive
 from sparta_core.errors import StageError
 
-#: 1980-01-01 00:00:00, the earliest time a zip entry can carry.
-FIXED_DATE_TIME = (1980, 1, 1, 0, 0, 0)
-COMPRESS_LEVEL = 6
-_UNIX = 3
-
 
 @dataclass(frozen=True)
 class _Entry:
@@ -47,10 +42,14 @@ class ArchiveWriter:
     def names(self) -> list[str]:
         return sorted([*self._entries, *self._packed])
 
-    def add_file(self, name: str, path: Path, *, origin: str = "") -> None:
-        """Add the file at ``path`` as ``name``; its executable bit is kept."""
-        mode = path.stat().st_mode
-        self._add(name, _Entry(path, None, bool(mode & stat.S_IXUSR), origin))
+    def add_file(
+        self, name: str, path: Path, *, origin: str = "", executable: bool | None = None
+    ) -> None:
+        """Add the file at ``path`` as ``name``; ``executable`` says whether it is, and
+        by default the file's own executable bit does."""
+        if executable is None:
+            executable = bool(path.stat().st_mode & stat.S_IXUSR)
+        self._add(name, _Entry(path, None, executable, origin))
 
     def add_bytes(
         self, name: str, data: bytes | str, *, executable: bool = False, origin: str = ""

@@ -45,3 +45,18 @@ class StageError(SpartaError):
         self.plugin = plugin
         where = f"stage '{stage}'" + (f" (plugin '{plugin}')" if plugin else "")
         super().__init__(f"{where}: {message}")
+
+
+def location_in(error: BaseException, inside: str) -> str | None:
+    """``file:line`` of the deepest frame of ``error``'s traceback whose file is ``inside``
+    (a file, or a directory and everything below it), or of the syntax error itself."""
+    if isinstance(error, SyntaxError) and error.filename and error.filename.startswith(inside):
+        return f"{error.filename}:{error.lineno}"
+    found = None
+    traceback = error.__traceback__
+    while traceback is not None:
+        filename = traceback.tb_frame.f_code.co_filename
+        if filename == inside or filename.startswith(inside.rstrip("/") + "/"):
+            found = f"{filename}:{traceback.tb_lineno}"
+        traceback = traceback.tb_next
+    return found

@@ -33,7 +33,7 @@ from typing import Any
 import pluggy
 
 from sparta_core import hookspecs
-from sparta_core.errors import PluginError
+from sparta_core.errors import PluginError, location_in
 
 ENTRY_POINT_GROUP = "sparta"
 AUTOLOAD_ENV = "SPARTA_DISABLE_PLUGIN_AUTOLOAD"
@@ -113,11 +113,34 @@ class SpartaPluginManager(pluggy.PluginManager):
             self.register(plugin, name=info.name)
         except pluggy.PluginValidationError as error:
             raise PluginError(
-                f"plugin '{info.name}' ({info.location}): {_first_line(error)}"
+                self._explain_arguments(plugin, info)
+                or f"plugin '{info.name}' ({info.location}): {_first_line(error)}"
             ) from None
         except ValueError as error:
             raise PluginError(f"plugin '{info.name}' ({info.location}): {error}") from None
         self.infos[info.name] = info
+
+    def _explain_arguments(self, plugin: Any, info: PluginInfo) -> str | None:
+        """A one-line message for a hook implementation that asks for arguments its hook
+        does not offer, naming the file, the line and what the hook does offer."""
+        for name in dir(plugin):
+            caller = getattr(self.hook, name, None) if name.startswith("sparta_") else None
+            if caller is None or caller.spec is None:
+                continue
+            function = getattr(plugin, name)
+            try:
+                asked = [p for p in inspect.signature(function).parameters if p != "self"]
+            except (TypeError, ValueError):
+                continue
+            offered = list(caller.spec.argnames)
+            extra = [argument for argument in asked if argument not in offered]
+            if extra:
+                return (
+                    f"{_where_defined(function)}: plugin '{info.name}' implements "
+                    f"{name}({', '.join(asked)}), but {name} offers no "
+                    f"{', '.join(repr(e) for e in extra)} (it offers {', '.join(offered)})"
+                )
+        return None
 
     def check_unknown_hooks(self) -> None:
         """Raise for any ``sparta_*`` implementation that no hookspec declares."""
@@ -264,23 +287,9 @@ def _import_path(path: Path) -> ModuleType:
         spec.loader.exec_module(module)
     except Exception as error:
         sys.modules.pop("spartaconf", None)
-        line = _error_line(error, path)
-        raise PluginError(
-            f"{path}{line}: failed to import: {type(error).__name__}: {error}"
-        ) from None
+        where = location_in(error, str(path)) or str(path)
+        raise PluginError(f"{where}: failed to import: {type(error).__name__}: {error}") from None
     return module
-
-
-def _error_line(error: BaseException, path: Path) -> str:
-    if isinstance(error, SyntaxError) and error.lineno:
-        return f":{error.lineno}"
-    traceback = error.__traceback__
-    lineno = None
-    while traceback is not None:
-        if Path(traceback.tb_frame.f_code.co_filename) == path:
-            lineno = traceback.tb_lineno
-        traceback = traceback.tb_next
-    return f":{lineno}" if lineno else ""
 
 
 def _module_location(module: Any) -> str:

@@ -25,7 +25,7 @@ from sparta_core.config import (
     read_project_config,
 )
 from sparta_core.context import ProvisionContext
-from sparta_core.errors import ConfigError, ServiceDefinitionError
+from sparta_core.errors import ConfigError, ServiceDefinitionError, location_in
 from sparta_core.manager import PluginRequest, SpartaPluginManager, build_plugin_manager
 from sparta_core.model.service import Service
 from sparta_core.reporter import Reporter
@@ -138,24 +138,21 @@ def load_service(settings: Settings) -> Service:
             f"importing service module '{module_name}' failed: "
             f"{_where(error, settings.project_dir)}{type(error).__name__}: {error}"
         ) from error
-    service = getattr(module, attribute, None)
-    if not isinstance(service, Service):
-        found = "nothing" if service is None else type(service).__name__
+    if not hasattr(module, attribute):
         raise ServiceDefinitionError(
-            f"{module_name}:{attribute} should be a sparta Service, found {found}"
+            f"module '{module_name}' has no attribute '{attribute}' (the service is "
+            f"'{reference}'; set [tool.sparta] service or --service)"
+        )
+    service = getattr(module, attribute)
+    if not isinstance(service, Service):
+        raise ServiceDefinitionError(
+            f"{module_name}:{attribute} should be a sparta Service, found "
+            f"{type(service).__name__}"
         )
     return service
 
 
 def _where(error: BaseException, project: Path) -> str:
     """``file:line: `` of the deepest frame of ``error`` inside the project, if any."""
-    if isinstance(error, SyntaxError) and error.filename:
-        return f"{error.filename}:{error.lineno}: "
-    found = ""
-    traceback = error.__traceback__
-    while traceback is not None:
-        filename = traceback.tb_frame.f_code.co_filename
-        if filename.startswith(str(project)):
-            found = f"{filename}:{traceback.tb_lineno}: "
-        traceback = traceback.tb_next
-    return found
+    found = location_in(error, str(project))
+    return f"{found}: " if found else ""

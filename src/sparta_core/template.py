@@ -127,6 +127,8 @@ class Template:
         export: Any | None = None,
     ) -> None:
         """Add a stack output; ``export`` is the export name, if any."""
+        if not isinstance(name, str) or not LOGICAL_ID.fullmatch(name):
+            raise TemplateError(f"output name {name!r} must be alphanumeric")
         if name in self._outputs:
             raise DuplicateLogicalIdError(f"output '{name}' is added twice")
         output: dict[str, Any] = {"Value": to_cfn(value)}
@@ -140,21 +142,36 @@ class Template:
         self, name: str, type: str = "String", default: Any | None = None, **options: Any
     ) -> None:
         """Add a template parameter (``Description``, ``AllowedValues``... as keywords)."""
-        if name in self._parameters:
-            raise DuplicateLogicalIdError(f"parameter '{name}' is added twice")
+        self._check_unique(name, "parameter")
         parameter: dict[str, Any] = {"Type": type, **options}
         if default is not None:
             parameter["Default"] = default
         self._parameters[name] = parameter
 
     def add_condition(self, name: str, expression: Any) -> None:
-        if name in self._conditions:
-            raise DuplicateLogicalIdError(f"condition '{name}' is added twice")
+        self._check_unique(name, "condition")
         self._conditions[name] = to_cfn(expression)
+
+    def _check_unique(self, name: str, kind: str) -> None:
+        """Parameters, conditions and resources share one namespace of logical IDs."""
+        if not isinstance(name, str) or not LOGICAL_ID.fullmatch(name):
+            raise TemplateError(f"{kind} name {name!r} must be alphanumeric")
+        for section, names in (
+            ("parameter", self._parameters),
+            ("condition", self._conditions),
+            ("resource", self._resources),
+        ):
+            if name in names:
+                raise DuplicateLogicalIdError(
+                    f"{kind} '{name}' is added, but the template already has a {section} "
+                    "of that name"
+                )
 
     def _claim(self, logical_id: str, owner: str) -> None:
         if not isinstance(logical_id, str) or not LOGICAL_ID.fullmatch(logical_id):
             raise TemplateError(f"logical ID {logical_id!r} must be alphanumeric")
+        if logical_id in self._parameters or logical_id in self._conditions:
+            self._check_unique(logical_id, "resource")
         if logical_id in self._resources:
             first = self._owners.get(logical_id, "an earlier contributor")
             raise DuplicateLogicalIdError(

@@ -84,23 +84,55 @@ def test_logical_ids_stay_put_when_the_code_changes(cli: Cli, hello_project: Pat
 
 def test_default_excludes_keep_caches_tests_and_envs_out(cli: Cli, hello_project: Path) -> None:
     for junk in ("__pycache__/service.cpython-311.pyc", "tests/test_x.py", ".git/HEAD",
-                 "venv-any/pyvenv.cfg", "hello/helper.pyc", ".env", "spartaconf.py"):
+                 "venv-any/pyvenv.cfg", "hello/helper.pyc", ".env", "spartaconf.py",
+                 "requirements-dev.txt", "uv.lock", "service.py.bak", "hello/notes~"):
         text = "# a comment" if junk.endswith(".py") else "x"
         path = hello_project / junk
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text)
     (hello_project / "notes.md").write_text("notes")
+    (hello_project / "data.json").write_text("{}")
     with (hello_project / "pyproject.toml").open("a") as handle:
         handle.write('exclude = ["*.md"]\n')
     cli("build", project=hello_project)
     names = zipfile.ZipFile(hello_project / ".sparta" / "hello-code.zip").namelist()
-    names = [name for name in names if not name.startswith("sparta_core/")]  # sparta's model
-    assert names == [
-        "hello/__init__.py", "hello/greetings.py", "pyproject.toml", "service.py",
-        "sparta_runtime/__init__.py", "sparta_runtime/codecommit_trigger.py",
-        "sparta_runtime/custom_resource.py", "sparta_runtime/s3_notification.py",
-        "sparta_runtime/s3_site.py",
-    ]
+    project_names = [name for name in names if not name.startswith(("sparta_core/", "sparta_runtime/"))]
+    assert project_names == ["data.json", "hello/__init__.py", "hello/greetings.py", "service.py"]
+    assert "sparta_runtime/__init__.py" in names
+
+
+def test_an_exclude_that_drops_a_handler_module_is_an_error(cli: Cli, hello_project: Path) -> None:
+    with (hello_project / "pyproject.toml").open("a") as handle:
+        handle.write('exclude = ["s*.py"]\n')
+    result = cli("build", project=hello_project, ok=False)
+    assert result.output.strip().splitlines()[-1] == (
+        "error: function 'greet': its handler module service.py is left out of the archive "
+        "by s*.py"
+    )
+
+
+def test_linked_folders_are_followed_once(cli: Cli, hello_project: Path, tmp_path: Path) -> None:
+    shared = tmp_path / "shared-lib"
+    shared.mkdir()
+    (shared / "util.py").write_text("X = 1\n")
+    (hello_project / "lib").symlink_to(shared, target_is_directory=True)
+    (shared / "loop").symlink_to(hello_project, target_is_directory=True)  # a cycle
+    cli("build", project=hello_project)
+    names = zipfile.ZipFile(hello_project / ".sparta" / "hello-code.zip").namelist()
+    assert "lib/util.py" in names
+    assert not [name for name in names if name.startswith("lib/loop/")]
+
+
+def test_python_files_ship_without_the_executable_bit(cli: Cli, hello_project: Path) -> None:
+    (hello_project / "service.py").chmod(0o755)
+    tool = hello_project / "bin" / "tool"
+    tool.parent.mkdir()
+    tool.write_text("#!/bin/sh\necho hi\n")
+    tool.chmod(0o755)
+    cli("build", project=hello_project)
+    infos = {i.filename: i for i in zipfile.ZipFile(hello_project / ".sparta" / "hello-code.zip").infolist()}
+    assert (infos["service.py"].external_attr >> 16) & 0o777 == 0o644
+    assert (infos["bin/tool"].external_attr >> 16) & 0o777 == 0o755
 
 
 def test_yaml_format(cli: Cli, hello_project: Path, cfn_lint) -> None:
@@ -188,7 +220,8 @@ def test_service_from_public_api_with_options(cli: Cli, make_project, cfn_lint) 
     [
         ({"service.py": "import sparta_core as sparta\nservice = sparta.Service('bad_name')\n"},
          "service.py:2: service name 'bad_name' is not a valid stack name"),
-        ({"service.py": "x = 1\n"}, "error: service:service should be a sparta Service, found nothing"),
+        ({"service.py": "x = 1\n"}, "error: module 'service' has no attribute 'service'"),
+        ({"service.py": "service = 1\n"}, "error: service:service should be a sparta Service, found int"),
         ({"other.py": ""}, "error: no service module 'service' in "),
         ({"service.py": "import sparta_core as sparta\nservice = sparta.Service('ok')\n"
                         "service.add_function(handler='nowhere.fn')\n"},

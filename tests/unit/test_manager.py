@@ -102,12 +102,16 @@ def test_unknown_hook_in_spartaconf_names_the_file_and_the_hook(tmp_path: Path) 
 
 
 def test_hook_argument_the_spec_does_not_offer_is_refused(tmp_path: Path) -> None:
-    write(tmp_path / "spartaconf.py", """
-        def sparta_build(ctx, compiler):
+    path = write(tmp_path / "spartaconf.py", """
+        def sparta_post_build(ctx, result):
             pass
     """)
-    with pytest.raises(PluginError, match=r"plugin 'spartaconf' \(.*spartaconf.py\).*compiler"):
+    with pytest.raises(PluginError) as raised:
         manager(tmp_path)
+    assert str(raised.value) == (
+        f"{path}:1: plugin 'spartaconf' implements sparta_post_build(ctx, result), but "
+        "sparta_post_build offers no 'result' (it offers ctx, build)"
+    )
 
 
 def test_spartaconf_that_fails_to_import_names_its_line(tmp_path: Path) -> None:

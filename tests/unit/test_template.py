@@ -93,3 +93,17 @@ def test_json_text_follows_changes_made_through_the_resource_dicts() -> None:
     assert template.to_json() is first  # reused while nothing changed
     queue["Properties"]["DelaySeconds"] = 2
     assert '"DelaySeconds": 2' in template.to_json()
+
+
+def test_parameters_conditions_and_resources_share_one_namespace() -> None:
+    template = Template()
+    template.add_parameter("Stage")
+    with pytest.raises(DuplicateLogicalIdError, match="resource 'Stage' is added, but the template already has a parameter"):
+        template.add_resource("Stage", "AWS::SQS::Queue")
+    template.add_resource("Queue", "AWS::SQS::Queue")
+    with pytest.raises(DuplicateLogicalIdError, match="parameter 'Queue' is added, but the template already has a resource"):
+        template.add_parameter("Queue")
+    with pytest.raises(DuplicateLogicalIdError, match="already has a parameter"):
+        template.add_condition("Stage", {"Fn::Equals": ["a", "b"]})
+    with pytest.raises(TemplateError, match="output name 'my-output' must be alphanumeric"):
+        template.add_output("my-output", "x")

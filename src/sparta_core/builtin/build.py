@@ -11,6 +11,7 @@ from fnmatch import fnmatch
 from pathlib import Path
 
 from sparta_core.context import BuildResult, ProvisionContext
+from sparta_core.errors import ServiceDefinitionError
 from sparta_core.hookspecs import hookimpl
 
 #: Directory names never shipped: caches, VCS metadata, tests, sparta's own output.
@@ -35,8 +36,26 @@ EXCLUDED_DIRS = frozenset(
         "test",
     }
 )
-#: File patterns never shipped: bytecode, build-host-only sparta files, secrets.
-EXCLUDED_FILES = ("*.pyc", "*.pyo", ".DS_Store", "spartaconf.py", "sparta.toml", ".env")
+#: File patterns never shipped: bytecode, files only the build host reads (sparta's own,
+#: the project's packaging metadata and locks), editor leftovers, secrets.
+EXCLUDED_FILES = (
+    "*.pyc",
+    "*.pyo",
+    ".DS_Store",
+    "spartaconf.py",
+    "sparta.toml",
+    "pyproject.toml",
+    "requirements*.txt",
+    "uv.lock",
+    "poetry.lock",
+    "Pipfile",
+    "Pipfile.lock",
+    ".python-version",
+    "*.bak",
+    "*.swp",
+    "*~",
+    ".env",
+)
 
 
 def is_excluded(relative: str, name: str, patterns: tuple[str, ...]) -> bool:
@@ -46,14 +65,20 @@ def is_excluded(relative: str, name: str, patterns: tuple[str, ...]) -> bool:
 
 
 def list_project_files(root: Path, exclude: tuple[str, ...] = ()) -> dict[str, Path]:
-    """Archive name -> file for every file of the project that ships."""
+    """Archive name -> file for every file of the project that ships. Symbolic links
+    to directories are followed, once each (a link back up the tree is not)."""
     files: dict[str, Path] = {}
+    visited: set[str] = set()
 
     def walk(directory: Path, prefix: str) -> None:
+        real = os.path.realpath(directory)
+        if real in visited:
+            return
+        visited.add(real)
         with os.scandir(directory) as entries:
             for entry in entries:
                 relative = prefix + entry.name
-                if entry.is_dir(follow_symlinks=False):
+                if entry.is_dir():
                     if entry.name in EXCLUDED_DIRS or entry.name.endswith(".egg-info"):
                         continue
                     if (Path(entry.path) / "pyvenv.cfg").exists():
@@ -70,11 +95,26 @@ def list_project_files(root: Path, exclude: tuple[str, ...] = ()) -> dict[str, P
     return files
 
 
+def check_handlers_ship(ctx: ProvisionContext, sources: dict[str, Path]) -> None:
+    """Every handler's module is among ``sources``: an ``exclude`` glob must not leave a
+    function without its code (Lambda would say so only when it is invoked)."""
+    for function in ctx.service.functions.values():
+        module = function.handler.rpartition(".")[0].replace(".", "/")
+        if f"{module}.py" in sources or f"{module}/__init__.py" in sources:
+            continue
+        patterns = ", ".join(ctx.settings.exclude) or "the default excludes"
+        raise ServiceDefinitionError(
+            f"function '{function.key}': its handler module {module}.py is left out of the "
+            f"archive by {patterns}"
+        )
+
+
 @hookimpl(trylast=True)
 def sparta_build(ctx: ProvisionContext) -> BuildResult:
     from sparta_core.crosscompile.build import build_dependencies
 
     sources = list_project_files(ctx.project_dir, ctx.settings.exclude)
+    check_handlers_ship(ctx, sources)
     ctx.reporter.detail(f"{len(sources)} project files staged")
     result = BuildResult(sources=sources, report={"sources": len(sources)})
     trees = build_dependencies(ctx)

@@ -32,7 +32,9 @@ def add_runtime(writer: ArchiveWriter) -> None:
     """Add ``sparta_core/runtime/`` as ``sparta_runtime/``."""
     runtime_dir = Path(__file__).resolve().parent.parent / "runtime"
     for name, path in list_project_files(runtime_dir).items():
-        writer.add_file(f"{RUNTIME_PACKAGE}/{name}", path, origin="sparta's runtime")
+        writer.add_file(
+            f"{RUNTIME_PACKAGE}/{name}", path, origin="sparta's runtime", executable=False
+        )
 
 
 #: The part of sparta_core a service module needs when Lambda imports it (``import
@@ -51,7 +53,9 @@ def add_model(writer: ArchiveWriter) -> None:
         }
         for name, file in files.items():
             if f"sparta_core/{name}" not in writer:
-                writer.add_file(f"sparta_core/{name}", file, origin="sparta's model")
+                writer.add_file(
+                    f"sparta_core/{name}", file, origin="sparta's model", executable=False
+                )
 
 
 @hookimpl(trylast=True)
@@ -79,7 +83,10 @@ def write_archive(ctx: ProvisionContext, path: Path, dependency_dirs: list[Path]
         for name, file in list_project_files(dependency_dir).items():
             writer.add_file(name, file, origin=f"dependencies in {dependency_dir}")
     for name, source in ctx.build.sources.items():
-        writer.add_file(name, source, origin=f"project file {name}")
+        # Python source never needs the executable bit, and checkouts disagree about it
+        # (Windows, core.fileMode=false): ignoring it keeps the archive's hash stable.
+        executable = False if name.endswith(".py") else None
+        writer.add_file(name, source, origin=f"project file {name}", executable=executable)
     add_runtime(writer)
     add_model(writer)
     call_hook(ctx.pluginmanager, "package", "sparta_archive", ctx=ctx, archive=writer)

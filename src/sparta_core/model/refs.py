@@ -22,10 +22,6 @@ class Reference:
     def to_cfn(self) -> dict[str, Any]:  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def referenced_ids(self) -> set[str]:
-        """Logical IDs this reference points at (used to check they exist)."""
-        return set()
-
 
 @dataclass(frozen=True)
 class Ref(Reference):
@@ -35,9 +31,6 @@ class Ref(Reference):
 
     def to_cfn(self) -> dict[str, Any]:
         return {"Ref": self.logical_id}
-
-    def referenced_ids(self) -> set[str]:
-        return set() if self.logical_id.startswith("AWS::") else {self.logical_id}
 
 
 @dataclass(frozen=True)
@@ -49,9 +42,6 @@ class GetAtt(Reference):
 
     def to_cfn(self) -> dict[str, Any]:
         return {"Fn::GetAtt": [self.logical_id, self.attribute]}
-
-    def referenced_ids(self) -> set[str]:
-        return {self.logical_id}
 
 
 @dataclass(frozen=True)
@@ -76,14 +66,3 @@ def to_cfn(value: Value) -> Any:
     if isinstance(value, (list, tuple)):
         return [to_cfn(item) for item in value]
     return value
-
-
-def arn_of(value: Value) -> Any:
-    """The ARN form of a resource given as an ARN string, a ``Ref``/``GetAtt`` or a raw dict.
-
-    A ``Ref`` to a resource in the same stack is turned into ``GetAtt(id, "Arn")``,
-    which is what IAM statements and event source mappings need.
-    """
-    if isinstance(value, Ref) and not value.logical_id.startswith("AWS::"):
-        return GetAtt(value.logical_id, "Arn").to_cfn()
-    return to_cfn(value)

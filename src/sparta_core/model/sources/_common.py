@@ -169,11 +169,6 @@ def arn_from_name(literal: str, pattern: str) -> Any:
     return {"Fn::Sub": pattern.replace("{name}", literal.replace("${", "${!"))}
 
 
-def join_arn(*parts: Any) -> dict[str, Any]:
-    """``Fn::Join`` of ARN parts, for values that may themselves be intrinsics."""
-    return {"Fn::Join": ["", list(parts)]}
-
-
 def permission(
     wiring: FunctionWiring,
     logical_id: str,
