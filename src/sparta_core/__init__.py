@@ -24,6 +24,7 @@ _EXPORTS = {
     "EventBridgeRule": "sparta_core.model.sources",
     "KinesisStream": "sparta_core.model.sources",
     "S3Event": "sparta_core.model.sources",
+    "S3Site": "sparta_core.model.site",
     "SESRule": "sparta_core.model.sources",
     "SNSEvent": "sparta_core.model.sources",
     "SQSEvent": "sparta_core.model.sources",
@@ -60,6 +61,7 @@ __all__ = [
     "Ref",
     "RestAPI",
     "S3Event",
+    "S3Site",
     "SESRule",
     "SNSEvent",
     "SQSEvent",
@@ -82,6 +84,7 @@ if TYPE_CHECKING:
     from sparta_core.model.iam import IAMRoleDefinition, Privilege
     from sparta_core.model.refs import GetAtt, Ref, Sub
     from sparta_core.model.service import Service
+    from sparta_core.model.site import S3Site
     from sparta_core.model.sources import (
         CloudWatchLogsSubscription,
         CodeCommitTrigger,

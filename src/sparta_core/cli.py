@@ -147,6 +147,11 @@ def build_and_report(run: Any, template_format: str) -> None:
             f"archive   {_display(other.path, run.project_dir)}  {other.size:,} bytes  "
             f"{other.entries} files  sha256 {other.sha256}  ({architecture} functions)"
         )
+    for artifact in run.extra_artifacts:
+        click.echo(
+            f"{artifact.name:<9} {_display(artifact.path, run.project_dir)}  "
+            f"{artifact.path.stat().st_size:,} bytes  sha256 {artifact.sha256}"
+        )
     click.echo(
         f"template  {_display(template_path(run, template_format), run.project_dir)}  "
         f"{len(run.template.resources)} resources"

@@ -137,7 +137,9 @@ def sparta_post_build(ctx: ProvisionContext, build: BuildResult) -> None:
     """The build is done; ``build`` is also ``ctx.build``.
 
     Called on every implementation. May add entries to ``build.sources`` or
-    ``build.dependency_dirs``. Return value ignored.
+    ``build.dependency_dirs``, remove entries of ``build.sources`` that are not code
+    (the built-in ``site`` plugin removes the site's folder), and add files to upload
+    to ``ctx.extra_artifacts``. Return value ignored.
 
     ``spartaconf.py``: may implement it.
     """

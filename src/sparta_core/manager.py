@@ -54,6 +54,7 @@ BUILTIN_PLUGINS: dict[str, str] = {
     "custom-resources": "sparta_core.builtin.custom_resources",
     "validate-cycles": "sparta_core.builtin.validate_cycles",
     "api": "sparta_core.builtin.api",
+    "site": "sparta_core.builtin.site",
 }
 
 #: Built-ins that guard correctness; ``-p no:`` refuses them.

@@ -106,12 +106,13 @@ class Workflow:
         return ctx.archive
 
     def upload(self) -> None:
-        """Stage 8: the archive to S3."""
+        """Stage 8: the archive (and ``ctx.extra_artifacts``, such as the site) to S3."""
         ctx = self.ctx
         assert ctx.archive is not None
         artifacts = [Artifact("code", ctx.archive.path, ctx.archive.sha256)]
         artifacts += [Artifact(f"code-{architecture}", archive.path, archive.sha256)
                       for architecture, archive in sorted(ctx.archives.items())]
+        artifacts += ctx.extra_artifacts
         with ctx.reporter.stage("upload"):
             locations = self.provide("upload", "sparta_upload", dict, ctx=ctx, artifacts=artifacts)
         provider = self.providers["upload"]

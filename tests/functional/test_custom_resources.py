@@ -103,7 +103,7 @@ def sparta_decorate_service(ctx, template):
     line = build_error(cli, make_project, FUNCTION, files={"spartaconf.py": plugin})
     assert line == (
         "error: no plugin registers the custom resource type 'Nope' (registered: "
-        "SpartaCodeCommitTrigger, SpartaS3BucketNotification)"
+        "SpartaCodeCommitTrigger, SpartaS3BucketNotification, SpartaS3Site)"
     )
 
 
@@ -114,9 +114,10 @@ def fn(event, context):
     return handle(event, context)
 '''
     line = build_error(cli, make_project, body, args=("-p", "no:custom-resources"))
+    # The site plugin registers its own type, as any plugin would.
     assert line == (
         "error: function 'fn': CodeCommitTrigger: no plugin registers the custom resource type 'SpartaCodeCommitTrigger' "
-        "(registered: none)"
+        "(registered: SpartaS3Site)"
     )
 
 

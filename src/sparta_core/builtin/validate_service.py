@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 from sparta_core.context import ProvisionContext
-from sparta_core.errors import ServiceDefinitionError
 from sparta_core.hookspecs import hookimpl
+
+#: Service features deployed by a built-in plugin of the same name.
+FEATURE_PLUGINS = ("api", "site")
 
 
 @hookimpl(trylast=True)
 def sparta_validate_service(ctx: ProvisionContext) -> None:
-    """Every handler resolves to a module of the project; nothing sparta cannot
-    marshal yet is declared."""
+    """Every handler resolves to a module of the project; a declared API or site whose
+    built-in plugin is blocked is pointed out (another plugin must then deploy it)."""
     service = ctx.service
     service.validate(ctx.project_dir)
-    for feature in ("site",):
-        if getattr(service, feature) is not None:
-            raise ServiceDefinitionError(
-                f"service '{service.name}' declares {feature}=..., which this version of "
-                "sparta cannot deploy yet"
+    for feature in FEATURE_PLUGINS:
+        if getattr(service, feature) is not None and ctx.pluginmanager.is_blocked(feature):
+            ctx.reporter.warn(
+                f"service '{service.name}' declares {feature}=..., but the built-in plugin "
+                f"'{feature}' is blocked: sparta deploys it only if another plugin does"
             )

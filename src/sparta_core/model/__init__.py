@@ -10,6 +10,7 @@ from sparta_core.model.function import LambdaFunction
 from sparta_core.model.iam import IAMRoleDefinition, Privilege
 from sparta_core.model.refs import GetAtt, Ref, Sub
 from sparta_core.model.service import Service
+from sparta_core.model.site import S3Site
 from sparta_core.model.sources import (
     CloudWatchLogsSubscription,
     CodeCommitTrigger,
@@ -39,6 +40,7 @@ __all__ = [
     "Ref",
     "RestAPI",
     "S3Event",
+    "S3Site",
     "SESRule",
     "SNSEvent",
     "SQSEvent",
