@@ -22,7 +22,7 @@ from sparta_core.template import Template, referenced_ids
 BOX_WIDTH = 230
 BOX_HEIGHT = 54
 ROW_GAP = 22
-COLUMN_X = (20, 340, 660)
+COLUMN_X = (20, 300, 800)
 
 
 @dataclass
@@ -54,28 +54,42 @@ def build_graph(ctx: ProvisionContext, template: Template) -> Graph:
             graph.sources[source] = f"{type(event).__name__}|{event.describe()}"
             graph.edges.add((source, node, ""))
     api_owned = _add_routes(ctx, template, graph)
+    declared = set(ctx.service.resources)
     functions_of = {
         logical_id: {owned[ref] for ref in referenced_ids(resource) if ref in owned}
         for logical_id, resource in template.resources.items()
         if logical_id not in owned and logical_id not in api_owned
     }
-    # Resources that refer to a function (mappings, permissions, subscriptions) are
-    # wiring: drawn as labelled edges, not as boxes.
-    wiring = {logical_id for logical_id, functions in functions_of.items() if functions}
+    # Resources sparta adds to wire a function (mappings, permissions, subscriptions,
+    # custom resources and their providers) are drawn as labelled edges, not boxes;
+    # what the user declared, or a plugin added, is a box.
+    wiring = {
+        logical_id for logical_id, functions in functions_of.items()
+        if logical_id not in declared and (functions or _internal(template, logical_id))
+    }
     for logical_id, resource in template.resources.items():
-        if logical_id not in owned and logical_id not in wiring and logical_id not in api_owned:
+        if logical_id in functions_of and logical_id not in wiring:
             graph.resources[logical_id] = f"{logical_id}|{resource['Type']}"
     for logical_id, resource in template.resources.items():
         targets = set(referenced_ids(resource)) & set(graph.resources)
         if logical_id in owned:
             for target in targets:
                 graph.edges.add((owned[logical_id], target, "uses"))
+        elif logical_id in graph.resources:
+            for function_node in functions_of[logical_id]:
+                graph.edges.add((logical_id, function_node, "invokes"))
         elif logical_id in wiring:
             label = resource["Type"].rsplit("::", 1)[-1]
             for target in targets:
                 for function_node in functions_of[logical_id]:
                     graph.edges.add((target, function_node, label))
     return graph
+
+
+def _internal(template: Template, logical_id: str) -> bool:
+    """Added by sparta for a function (an event source's resources) or for itself."""
+    owner = template.owner_of(logical_id) or ""
+    return owner.startswith(("function '", "sparta's"))
 
 
 def _add_routes(ctx: ProvisionContext, template: Template, graph: Graph) -> set[str]:
@@ -121,24 +135,37 @@ def render_svg(graph: Graph) -> str:
     ]
     for x, title in zip(COLUMN_X, ("event sources", "functions", "resources"), strict=True):
         parts.append(f'<text x="{x}" y="22" class="column">{title}</text>')
-    for source, target, label in sorted(graph.edges):
+    # One line per pair of boxes, whatever the number of relations between them: the
+    # labels are joined and each direction gets its arrowhead.
+    pairs: dict[tuple[str, str], tuple[set[str], set[str]]] = {}
+    for source, target, label in graph.edges:
         if source not in positions or target not in positions:
             continue
-        (x1, y1), (x2, y2) = positions[source], positions[target]
+        left, right = sorted((source, target), key=lambda node: (positions[node], node))
+        labels_of, heads = pairs.setdefault((left, right), (set(), set()))
+        if label:
+            labels_of.add(label)
+        heads.add("end" if target == right else "start")
+    for (left, right), (labels_of, heads) in sorted(pairs.items()):
+        (x1, y1), (x2, y2) = positions[left], positions[right]
         start_x = x1 + BOX_WIDTH if x1 < x2 else x1
         end_x = x2 if x1 < x2 else x2 + BOX_WIDTH
+        bend = 0
         if x1 == x2:  # same column: loop out to the right
-            start_x, end_x = x1 + BOX_WIDTH, x2 + BOX_WIDTH
+            start_x, end_x, bend = x1 + BOX_WIDTH, x2 + BOX_WIDTH, 40
         ya, yb = y1 + BOX_HEIGHT // 2, y2 + BOX_HEIGHT // 2
-        parts.append(
-            f'<path d="M {start_x} {ya} C {(start_x + end_x) / 2 + (40 if x1 == x2 else 0)} {ya}, '
-            f'{(start_x + end_x) / 2 + (40 if x1 == x2 else 0)} {yb}, {end_x} {yb}" '
-            'class="edge" marker-end="url(#arrow)"/>'
+        middle = (start_x + end_x) / 2 + bend
+        markers = "".join(
+            f' marker-{head}="url(#arrow)"' for head in sorted(heads)
         )
-        if label:
+        parts.append(
+            f'<path d="M {start_x} {ya} C {middle} {ya}, {middle} {yb}, {end_x} {yb}" '
+            f'class="edge"{markers}/>'
+        )
+        if labels_of:
             parts.append(
-                f'<text x="{(start_x + end_x) / 2}" y="{(ya + yb) / 2 - 4}" class="edge-label">'
-                f"{html.escape(label)}</text>"
+                f'<text x="{middle}" y="{(ya + yb) / 2 - 4}" class="edge-label" '
+                f'text-anchor="middle">{html.escape(" · ".join(sorted(labels_of)))}</text>'
             )
     for node, (x, y) in positions.items():
         title, _, subtitle = labels[node].partition("|")

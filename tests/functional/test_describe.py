@@ -45,8 +45,9 @@ def test_describe_draws_functions_resources_and_wiring(cli: Cli, make_project) -
     assert ("resource", "Queue") in boxes and ("resource", "Table") in boxes
     # The mapping is an edge from the queue to the function, not a box of its own.
     assert ("resource", "TakeFunctionMapping") not in boxes
-    assert 'class="edge-label">EventSourceMapping<' in page
-    assert 'class="edge-label">uses<' in page
+    edge_labels = re.findall(r'class="edge-label"[^>]*>([^<]*)<', page)
+    assert "EventSourceMapping" in edge_labels
+    assert "uses" in edge_labels
     assert "512 MB" in page
     # Self-contained: nothing is fetched when the page opens.
     assert not re.search(r'(src|href)="(https?:)?//', page)
@@ -58,3 +59,22 @@ def test_describe_writes_where_asked(cli: Cli, hello_project) -> None:
     target.parent.mkdir()
     cli("describe", "--out", str(target), project=hello_project)
     assert "greet" in target.read_text()
+
+
+def test_declared_resources_that_invoke_a_function_are_boxes(cli: Cli, make_project) -> None:
+    project = make_project({"service.py": """
+        import sparta_core as sparta
+
+        service = sparta.Service("uploads")
+        service.resource("Uploads", "AWS::S3::Bucket")
+
+        @service.function(events=[sparta.S3Event(sparta.Ref("Uploads"))])
+        def on_upload(event, context):
+            pass
+    """})
+    cli("-q", "describe", project=project)
+    page = (project / ".sparta" / "uploads-describe.html").read_text()
+    boxes = re.findall(r'<g class="(\w+)"><rect[^>]*/><text[^>]*>([^<]*)</text>', page)
+    assert ("resource", "Uploads") in boxes
+    assert [kind for kind, _ in boxes].count("resource") == 1  # permission: an edge, not a box
+    assert "invokes" in re.findall(r'class="edge-label"[^>]*>([^<]*)<', page)
