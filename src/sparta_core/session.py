@@ -134,9 +134,13 @@ def load_service(settings: Settings) -> Service:
         # Declaration errors are raised while the module runs: point at the line.
         raise ServiceDefinitionError(f"{_where(error, settings.project_dir)}{error}") from error
     except Exception as error:
+        where = _where(error, settings.project_dir)
+        hint = _unknown_parameter(error)
+        if hint:
+            raise ServiceDefinitionError(f"{where}{hint}") from error
         raise ServiceDefinitionError(
             f"importing service module '{module_name}' failed: "
-            f"{_where(error, settings.project_dir)}{type(error).__name__}: {error}"
+            f"{where}{type(error).__name__}: {error}"
         ) from error
     if not hasattr(module, attribute):
         raise ServiceDefinitionError(
@@ -150,6 +154,30 @@ def load_service(settings: Settings) -> Service:
             f"{type(service).__name__}"
         )
     return service
+
+
+def _unknown_parameter(error: BaseException) -> str | None:
+    """For ``Service(runtim=...)`` and the like: which parameter is unknown, and the
+    closest one the sparta class takes."""
+    import difflib
+    import inspect
+    import re
+
+    import sparta_core
+
+    match = re.fullmatch(
+        r"(\w+)\.__init__\(\) got an unexpected keyword argument '(\w+)'", str(error)
+    )
+    if not isinstance(error, TypeError) or match is None:
+        return None
+    name, argument = match.groups()
+    cls = getattr(sparta_core, name, None) if name in sparta_core.__all__ else None
+    if cls is None:
+        return None
+    taken = [p for p in inspect.signature(cls).parameters if not p.startswith("_")]
+    close = difflib.get_close_matches(argument, taken, n=1)
+    suggestion = f" (did you mean '{close[0]}'?)" if close else ""
+    return f"{name}() takes no parameter '{argument}'{suggestion}"
 
 
 def _where(error: BaseException, project: Path) -> str:

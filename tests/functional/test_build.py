@@ -321,3 +321,19 @@ def test_a_reader_that_goes_away_is_not_an_error(hello_project: Path) -> None:
     _, errors = process.communicate(timeout=60)
     assert b"internal error" not in errors and b"Traceback" not in errors
     assert process.returncode == 141
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ("sparta.Service('svc', runtim='python3.12')",
+         "service.py:2: Service() takes no parameter 'runtim' (did you mean 'runtime'?)"),
+        ("sparta.Privilege(actions=['s3:GetObject'], resource=['*'])",
+         "service.py:2: Privilege() takes no parameter 'resource' (did you mean 'resources'?)"),
+    ],
+)
+def test_a_misspelt_parameter_of_a_sparta_class_is_named(cli: Cli, make_project, line: str, message: str) -> None:
+    project = make_project({"service.py": f"import sparta_core as sparta\nservice = {line}\n"})
+    result = cli("build", project=project, ok=False)
+    last = result.output.strip().splitlines()[-1]
+    assert last.startswith("error: ") and last.endswith(message), last
