@@ -122,21 +122,27 @@ def runtime_dir(work_dir: Path) -> Path:
 
 
 def function_environment(ctx: ProvisionContext, function: LambdaFunction,
-                         region: str) -> dict[str, str]:
+                         region: str, overrides: dict[str, str] | None = None) -> dict[str, str]:
     """What the handler's process sees: the caller's AWS settings, the function's own
     variables (CloudFormation references cannot be resolved locally and are left out,
-    with a warning), sparta's and Lambda's."""
+    with a warning, unless ``overrides`` — ``invoke --env`` — gives them a value),
+    sparta's and Lambda's."""
     service = ctx.service
     physical = service.physical_name(function)
+    overrides = overrides or {}
     env = {name: os.environ[name] for name in PASSED_VARIABLES if name in os.environ}
     for name, value in function.environment.items():
+        if name in overrides:
+            continue
         if isinstance(value, (str, int, float)) and not isinstance(value, bool):
             env[name] = str(value)
         else:
             ctx.reporter.warn(
                 f"environment variable {name} of function '{function.key}' is a "
-                "CloudFormation reference; it is not set in a local invoke"
+                "CloudFormation reference; it is not set in a local invoke (give it a "
+                f"value with --env {name}=...)"
             )
+    env.update(overrides)
     stamp = time.strftime("%Y/%m/%d", time.gmtime())
     env.update(
         SPARTA_STACK_NAME=ctx.stack_name,
@@ -158,7 +164,12 @@ def function_environment(ctx: ProvisionContext, function: LambdaFunction,
     return env
 
 
-def invoke_local(ctx: ProvisionContext, function: LambdaFunction, event: Any) -> InvokeResult:
+def invoke_local(
+    ctx: ProvisionContext,
+    function: LambdaFunction,
+    event: Any,
+    environment: dict[str, str] | None = None,
+) -> InvokeResult:
     """Build the archive (no AWS), run ``function`` from it, return its result."""
     from sparta_core.workflow import Workflow
 
@@ -169,7 +180,7 @@ def invoke_local(ctx: ProvisionContext, function: LambdaFunction, event: Any) ->
     task_root = unpack(archive.path, archive.sha256, ctx.work_dir)
     region = ctx.settings.region or os.environ.get("AWS_REGION") or os.environ.get(
         "AWS_DEFAULT_REGION") or "us-east-1"
-    env = function_environment(ctx, function, region)
+    env = function_environment(ctx, function, region, environment)
     if ctx.settings.local:
         from sparta_core import aws as aws_module
 

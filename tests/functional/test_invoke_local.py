@@ -138,3 +138,29 @@ def test_bad_input_is_refused(cli, hello_project):
     bad.write_text("{not json")
     refused = cli("invoke", "greet", "--event", str(bad), project=hello_project, ok=False)
     assert "not JSON" in error_lines(refused.output)[0]
+
+
+def test_env_gives_a_local_run_the_values_references_would_have(cli, make_project):
+    project = make_project({"service.py": """
+        import sparta_core as sparta
+
+        service = sparta.Service("withtable")
+        service.resource("Table", "AWS::SNS::Topic")
+
+        @service.function(environment={"TABLE": sparta.Ref("Table"), "MODE": "fast"})
+        def show(event, context):
+            import os
+            return {"table": os.environ.get("TABLE"), "mode": os.environ["MODE"]}
+    """})
+    without = cli("invoke", "show", project=project)
+    assert json.loads(without.stdout) == {"table": None, "mode": "fast"}
+    assert "give it a value with --env TABLE=..." in without.stderr
+
+    given = cli("invoke", "show", "--env", "TABLE=orders", "--env", "MODE=slow", project=project)
+    assert json.loads(given.stdout) == {"table": "orders", "mode": "slow"}
+    assert "TABLE" not in given.stderr
+
+    refused = cli("invoke", "show", "--env", "AWS_REGION=x", project=project, ok=False)
+    assert error_lines(refused.output) == [
+        "error: --env AWS_REGION: that variable is set by Lambda or sparta"
+    ]
