@@ -98,7 +98,7 @@ def sparta_rollback(ctx, error):
     record("sparta_rollback", error=str(error))
 
 def sparta_provisioned(ctx, result):
-    record("sparta_provisioned", result=result)
+    record("sparta_provisioned", result=None if result is None else result.status)
 '''
 
 
