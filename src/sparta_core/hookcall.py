@@ -10,7 +10,6 @@ then found in the traceback.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from sparta_core.errors import SpartaError, StageError
@@ -24,13 +23,11 @@ def call_hook(
     hook_name: str,
     *,
     firstresult: bool = False,
-    after_each: Callable[[str], None] | None = None,
     **kwargs: Any,
 ) -> list[tuple[str, Any]]:
     """Call ``hook_name`` with ``kwargs``; return ``(plugin, result)`` for each non-``None``
     result (only the first with ``firstresult``). An exception that is not a
-    ``SpartaError`` becomes a ``StageError`` naming ``stage`` and the plugin;
-    ``after_each(plugin)`` runs after every implementation (to check what it did)."""
+    ``SpartaError`` becomes a ``StageError`` naming ``stage`` and the plugin."""
     caller = getattr(pm.hook, hook_name)
     impls = caller.get_hookimpls()
     if any(impl.wrapper or impl.hookwrapper for impl in impls):
@@ -43,8 +40,6 @@ def call_hook(
             raise
         except Exception as error:
             raise StageError(stage, describe_error(error), impl.plugin_name) from error
-        if after_each is not None:
-            after_each(impl.plugin_name)
         if result is not None:
             results.append((impl.plugin_name, result))
             if firstresult:

@@ -221,6 +221,11 @@ def invoke_local(
     return InvokeResult(outcome["result"])
 
 
+#: How long the runtime may take to start before the function's own clock runs
+#: (Lambda gives a function's initialisation up to 10 seconds).
+INIT_SECONDS = 10.0
+
+
 def run_handler(command: list[str], env: dict[str, str], timeout: float) -> bool:
     """Run the bootstrap, streaming its output (the handler's logs) to standard error
     as it comes; False if it ran past ``timeout`` seconds and was killed (then the
@@ -236,11 +241,17 @@ def run_handler(command: list[str], env: dict[str, str], timeout: float) -> bool
                                start_new_session=True)
     assert process.stdout is not None
     tail: list[str] = []
-    copier = threading.Thread(target=copy_output, args=(process.stdout, sys.stderr, tail),
-                              daemon=True)
+    started = threading.Event()
+    copier = threading.Thread(target=copy_output,
+                              args=(process.stdout, sys.stderr, tail, started), daemon=True)
     copier.start()
     timed_out = False
     try:
+        # The clock starts when the runtime says START, as Lambda's does: starting the
+        # interpreter is not the function's time (it can be slow on a busy machine).
+        limit = time.monotonic() + INIT_SECONDS
+        while not started.is_set() and process.poll() is None and time.monotonic() < limit:
+            started.wait(0.05)
         process.wait(timeout)
     except subprocess.TimeoutExpired:
         timed_out = True
@@ -259,9 +270,11 @@ def run_handler(command: list[str], env: dict[str, str], timeout: float) -> bool
     return not timed_out
 
 
-def copy_output(source: Any, sink: Any, tail: list[str]) -> None:
+def copy_output(
+    source: Any, sink: Any, tail: list[str], started: Any | None = None
+) -> None:
     """Copy ``source`` (bytes) to ``sink`` (text) chunk by chunk, as it arrives; the
-    last text written is left in ``tail``."""
+    last text written is left in ``tail``; ``started`` is set once START is seen."""
     import codecs
 
     decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
@@ -272,6 +285,8 @@ def copy_output(source: Any, sink: Any, tail: list[str]) -> None:
             sink.write(text)
             sink.flush()
             tail[:] = [text]
+            if started is not None and "START RequestId" in text:
+                started.set()
         if not chunk:
             return
 

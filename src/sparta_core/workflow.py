@@ -58,13 +58,10 @@ class Workflow:
         hook_name: str,
         *,
         firstresult: bool = False,
-        after_each: Callable[[str], None] | None = None,
         **kwargs: Any,
     ) -> list[tuple[str, Any]]:
         """Call ``hook_name``; see :func:`sparta_core.hookcall.call_hook`."""
-        return call_hook(
-            self.pm, stage, hook_name, firstresult=firstresult, after_each=after_each, **kwargs
-        )
+        return call_hook(self.pm, stage, hook_name, firstresult=firstresult, **kwargs)
 
     def provide(self, stage: str, hook_name: str, expected: type, **kwargs: Any) -> Any:
         """Call a provider hook and check that its result is an ``expected``."""
@@ -143,20 +140,24 @@ class Workflow:
         self.event("post-marshall", "sparta_post_marshall", ctx=ctx, template=template)
         with ctx.reporter.stage("validate-template"):
             before = template.to_json()
-
-            def unchanged(plugin: str) -> None:
-                if template.to_json() != before:
-                    raise StageError(
-                        "validate-template",
-                        "sparta_validate_template changed the template, which it may only "
-                        "read (change it in sparta_post_marshall)",
-                        plugin,
-                    )
-
             self.call(
-                "validate-template", "sparta_validate_template", after_each=unchanged,
-                ctx=ctx, template=template,
+                "validate-template", "sparta_validate_template", ctx=ctx, template=template
             )
+            if template.to_json() != before:
+                # Checked once, after all of them (a check after each would serialise the
+                # template once per validator); the built-in validators only read.
+                suspects = [
+                    impl.plugin_name
+                    for impl in self.pm.hook.sparta_validate_template.get_hookimpls()
+                    if self.pm.infos.get(impl.plugin_name) is None
+                    or self.pm.infos[impl.plugin_name].origin != "built-in"
+                ]
+                raise StageError(
+                    "validate-template",
+                    "sparta_validate_template changed the template, which it may only "
+                    "read (change it in sparta_post_marshall)",
+                    ", ".join(suspects) or None,
+                )
         return template
 
     def decorate(self, template: Template) -> None:

@@ -30,11 +30,6 @@ from sparta_core.lambda_resources import (
 from sparta_core.model.events import FunctionWiring
 from sparta_core.model.function import LambdaFunction
 from sparta_core.model.refs import to_cfn
-from sparta_core.model.sources._common import (
-    destination_statement,
-    queue_or_topic_arn,
-    resolve,
-)
 from sparta_core.template import Template
 
 #: Lambda's ENI management; these EC2 actions take no resource-level scoping.
@@ -139,6 +134,13 @@ def marshal_function(
     if function.reserved_concurrency is not None:
         properties["ReservedConcurrentExecutions"] = function.reserved_concurrency
     if function.dead_letter_arn is not None:
+        # Resolved like an event source's target (imported here: most services have none).
+        from sparta_core.model.sources._common import (
+            destination_statement,
+            queue_or_topic_arn,
+            resolve,
+        )
+
         with naming(owner):
             target = resolve(wiring, function.dead_letter_arn)
             arn = queue_or_topic_arn(target)

@@ -1,50 +1,30 @@
-"""What the user declares: the service, its functions, IAM, event sources, references.
+"""What the user declares: the service, its functions, IAM, event sources, references,
+the API and the site.
 
 Model code does no I/O (but for ``Service.validate``, which reads the project's files)
-and imports nothing heavy: the user's ``service.py`` imports it on the build host.
+and imports nothing heavy: the user's ``service.py`` imports it on the build host. The
+names are those ``sparta_core`` exports from its model modules, loaded on first use, so
+that importing one model module does not import them all.
 """
 
-from sparta_core.model.api import CorsConfig, RestAPI
-from sparta_core.model.events import EventSource, FunctionWiring
-from sparta_core.model.function import LambdaFunction
-from sparta_core.model.iam import IAMRoleDefinition, Privilege
-from sparta_core.model.refs import GetAtt, Ref, Sub
-from sparta_core.model.service import Service
-from sparta_core.model.site import S3Site
-from sparta_core.model.sources import (
-    CloudWatchLogsSubscription,
-    CodeCommitTrigger,
-    DynamoDBStream,
-    EventBridgeRule,
-    KinesisStream,
-    S3Event,
-    Schedule,
-    SESRule,
-    SNSEvent,
-    SQSEvent,
-)
+from __future__ import annotations
 
-__all__ = [
-    "CloudWatchLogsSubscription",
-    "CodeCommitTrigger",
-    "CorsConfig",
-    "DynamoDBStream",
-    "EventBridgeRule",
-    "EventSource",
-    "FunctionWiring",
-    "GetAtt",
-    "IAMRoleDefinition",
-    "KinesisStream",
-    "LambdaFunction",
-    "Privilege",
-    "Ref",
-    "RestAPI",
-    "S3Event",
-    "S3Site",
-    "SESRule",
-    "SNSEvent",
-    "SQSEvent",
-    "Schedule",
-    "Service",
-    "Sub",
-]
+from typing import Any
+
+
+def __getattr__(name: str) -> Any:
+    import sparta_core
+
+    module = sparta_core._EXPORTS.get(name, "")
+    if not module.startswith("sparta_core.model."):
+        raise AttributeError(f"module 'sparta_core.model' has no attribute {name!r}")
+    return getattr(sparta_core, name)
+
+
+def __dir__() -> list[str]:
+    import sparta_core
+
+    return sorted(
+        name for name, module in sparta_core._EXPORTS.items()
+        if module.startswith("sparta_core.model.")
+    )
