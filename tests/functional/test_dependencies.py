@@ -379,3 +379,14 @@ def test_lambda_size_limit_names_the_largest_package(cli, project, tmp_path: Pat
     assert last.startswith("error: stage 'package'")
     assert "Lambda takes at most 50 MB" in last
     assert "(largest: bigpkg 3.1 53.5 MB" in last
+
+
+def test_an_architecture_archive_no_longer_needed_is_removed(cli, project) -> None:
+    root = project(architecture="x86_64", arm_function=True)
+    build(cli, root)
+    arm = root / ".sparta" / "deps-code-arm64.zip"
+    assert arm.exists()
+    (root / "requirements.txt").write_text("purepkg\n")  # now the same tree on both
+    build(cli, root)
+    assert not arm.exists()
+    assert not (root / ".sparta" / ".deps-code-arm64.zip.json").exists()

@@ -67,6 +67,13 @@ def sparta_package(ctx: ProvisionContext) -> Archive:
     for architecture, dependency_dirs in sorted(ctx.build.architecture_dependency_dirs.items()):
         path = archive_path(ctx).with_name(f"{ctx.service.name}-code-{architecture}.zip")
         ctx.archives[architecture] = write_archive(ctx, path, dependency_dirs)
+    # An architecture's archive from an earlier build that this one no longer needs
+    # (its dependencies became the primary's) would only mislead: remove it.
+    kept = {other.path.name for other in ctx.archives.values()}
+    for stale in ctx.work_dir.glob(f"{ctx.service.name}-code-*.zip"):
+        if stale.name not in kept:
+            stale.unlink()
+            stale.with_name(f".{stale.name}.json").unlink(missing_ok=True)
     return archive
 
 
@@ -118,6 +125,8 @@ def largest_packages(path: Path, count: int = 5) -> list[tuple[str, int]]:
     their top-level folder or file."""
     import zipfile
 
+    from sparta_core.crosscompile.pack import record_top_levels
+
     sizes: Counter[str] = Counter()
     with zipfile.ZipFile(path) as zf:
         owners: dict[str, str] = {}
@@ -127,8 +136,7 @@ def largest_packages(path: Path, count: int = 5) -> list[tuple[str, int]]:
                 name, _, version = folder[: -len(".dist-info")].partition("-")
                 label = f"{name} {version}".strip()
                 owners[folder] = label
-                for line in zf.read(info).decode(errors="replace").splitlines():
-                    top = line.split(",", 1)[0].strip('"').split("/", 1)[0]
+                for top in record_top_levels(zf.read(info).decode(errors="replace")):
                     owners.setdefault(top, label)
         for info in zf.infolist():
             top = info.filename.split("/", 1)[0]

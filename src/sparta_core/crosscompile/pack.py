@@ -62,6 +62,12 @@ def pack_tree(root: Path, destination: Path) -> Packed:
     return Packed(written.sha256, written.entries, written.unpacked_size, packages)
 
 
+def record_top_levels(record: str) -> list[str]:
+    """The top-level names (package folders, modules) a wheel's ``RECORD`` lists."""
+    tops = (line.split(",", 1)[0].strip('"').split("/", 1)[0] for line in record.splitlines())
+    return [top for top in tops if top and top != ".."]
+
+
 def top_level_owners(root: Path) -> dict[str, tuple[str, str]]:
     """Top-level name in the tree -> (distribution, version), from each ``RECORD``."""
     owners: dict[str, tuple[str, str]] = {}
@@ -71,8 +77,7 @@ def top_level_owners(root: Path) -> dict[str, tuple[str, str]]:
         record = dist_info / "RECORD"
         if not record.is_file():
             continue
-        for line in record.read_text(errors="replace").splitlines():
-            top = line.split(",", 1)[0].strip('"').split("/", 1)[0]
-            if top and top != ".." and (root / top).exists():
+        for top in record_top_levels(record.read_text(errors="replace")):
+            if (root / top).exists():
                 owners.setdefault(top, (name, version))
     return owners
