@@ -200,7 +200,10 @@ def invoke(
     overrides = parse_pairs(list(env), what="--env")
     if overrides and remote:
         raise ConfigError("--env sets variables of a local run; the deployed function has its own")
-    reserved = sorted(name for name in overrides if name.startswith(("AWS_", "SPARTA_", "_")))
+    reserved = sorted(
+        name for name in overrides
+        if name.startswith(("AWS_", "SPARTA_", "_")) and name != "SPARTA_RESOURCES"
+    )
     if reserved:
         raise ConfigError(f"--env {reserved[0]}: that variable is set by Lambda or sparta")
     event = invoker.read_event(event_file)

@@ -164,3 +164,19 @@ def test_env_gives_a_local_run_the_values_references_would_have(cli, make_projec
     assert error_lines(refused.output) == [
         "error: --env AWS_REGION: that variable is set by Lambda or sparta"
     ]
+
+
+def test_env_can_stand_in_for_discovery_locally(cli, make_project):
+    project = make_project({"service.py": """
+        import sparta_core as sparta
+
+        service = sparta.Service("discovers")
+
+        @service.function()
+        def where(event, context):
+            import sparta_runtime
+            return sparta_runtime.discover()["resources"]
+    """})
+    result = cli("invoke", "where", "--env", 'SPARTA_RESOURCES={"Table": {"Ref": "t-1"}}',
+                 project=project)
+    assert json.loads(result.stdout) == {"Table": {"Ref": "t-1"}}

@@ -5,7 +5,8 @@ mapping the logical ID of every template resource the function depends on (its e
 sources' targets, and what its environment, privileges and dead-letter target refer to)
 to ``{"Type": ..., "Ref": <physical id>, "Arn": ...}``. ``SPARTA_STACK_NAME`` says
 which stack the function belongs to. ``sparta_runtime.discover()`` reads both inside
-Lambda (and in ``sparta invoke``).
+Lambda and in ``sparta invoke --remote``; a local ``sparta invoke`` knows the stack name
+but not the physical names (pass them with ``--env SPARTA_RESOURCES='{...}'``).
 
 Referring to a resource makes the function depend on it in CloudFormation's order, so an
 event source whose target already depends on the function (an owned S3 bucket) exposes
