@@ -225,6 +225,21 @@ def _ensure_provider(
     return role
 
 
+def after_the_last_on(
+    template: Template, type_name: str, prop: str, value: Any
+) -> list[str]:
+    """``[logical ID]`` of the last ``Custom::<type_name>`` already in ``template`` whose
+    ``prop`` is ``value`` (``[]`` if none). For types that read, change and write a
+    whole configuration (a bucket's notifications, a repository's triggers): depending
+    on it makes resources on the same target run one after the other, never in parallel."""
+    earlier = [
+        logical_id for logical_id, resource in template.resources.items()
+        if resource.get("Type") == f"Custom::{type_name}"
+        and resource.get("Properties", {}).get(prop) == value
+    ]
+    return earlier[-1:]
+
+
 def add_custom_resource(
     ctx: ProvisionContext,
     template: Template,
@@ -265,6 +280,7 @@ __all__ = [
     "CustomResourceRegistry",
     "CustomResourceType",
     "add_custom_resource",
+    "after_the_last_on",
     "custom_resource_types",
     "provider_ids",
 ]

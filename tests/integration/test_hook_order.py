@@ -4,27 +4,15 @@ stage hook: the hooks fire in DESIGN §3's order, upload and converge included."
 from __future__ import annotations
 
 import pytest
-from tests.functional.test_plugins import RECORDER, read_log
+from tests.functional.test_plugins import NOOP_ORDER, RECORDER, read_log
 
 pytestmark = pytest.mark.integration
 
+#: `sparta build`'s order, with upload before the template and converge after it.
 PROVISION_ORDER = [
-    "sparta_addoption",
-    "sparta_configure",
-    "sparta_validate_service",
-    "sparta_pre_build",
-    "sparta_build",
-    "sparta_post_build",
-    "sparta_package",
-    "sparta_archive",
+    *NOOP_ORDER[: NOOP_ORDER.index("sparta_pre_marshall")],
     "sparta_upload",
-    "sparta_pre_marshall",
-    "sparta_marshall",
-    "sparta_decorate_function",
-    "sparta_decorate_function",
-    "sparta_decorate_service",
-    "sparta_post_marshall",
-    "sparta_validate_template",
+    *NOOP_ORDER[NOOP_ORDER.index("sparta_pre_marshall") : NOOP_ORDER.index("sparta_provisioned")],
     "sparta_converge",
     "sparta_provisioned",
 ]

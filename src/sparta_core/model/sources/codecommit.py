@@ -75,7 +75,7 @@ class CodeCommitTrigger(EventSource):
             raise SourceError("custom_data must be a string of at most 1000 characters")
 
     def contribute(self, wiring: FunctionWiring, index: int) -> None:
-        from sparta_core.custom_resources import add_custom_resource
+        from sparta_core.custom_resources import add_custom_resource, after_the_last_on
 
         if wiring.ctx is None:
             raise SourceError("a CodeCommitTrigger needs the run's context")
@@ -111,12 +111,8 @@ class CodeCommitTrigger(EventSource):
         if self.custom_data:
             properties["CustomData"] = self.custom_data
         # Triggers of one repository are read, changed and written whole: one at a time.
-        depends = [permission_id]
-        earlier = [rid for rid, resource in wiring.template.resources.items()
-                   if resource.get("Type") == f"Custom::{TRIGGER_TYPE}"
-                   and resource.get("Properties", {}).get("Repository") == name]
-        if earlier:
-            depends.append(earlier[-1])
+        depends = [permission_id, *after_the_last_on(
+            wiring.template, TRIGGER_TYPE, "Repository", name)]
         add_custom_resource(
             wiring.ctx, wiring.template, TRIGGER_TYPE,
             wiring.child_id(self.kind, str(index), "Trigger"), properties,

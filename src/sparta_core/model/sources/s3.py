@@ -167,7 +167,7 @@ class S3Event(EventSource):
     def _existing_bucket(
         self, wiring: FunctionWiring, index: int, literal: str | None, value: Any
     ) -> None:
-        from sparta_core.custom_resources import add_custom_resource
+        from sparta_core.custom_resources import add_custom_resource, after_the_last_on
 
         if wiring.ctx is None:
             raise SourceError("an S3Event on an existing bucket needs the run's context")
@@ -188,12 +188,8 @@ class S3Event(EventSource):
                 properties[option.capitalize()] = getattr(self, option)
         # Notifications of one bucket are read, changed and written whole: resources
         # on the same bucket go one after the other, never in parallel.
-        depends = [permission_id]
-        earlier = [rid for rid, resource in wiring.template.resources.items()
-                   if resource.get("Type") == f"Custom::{NOTIFICATION_TYPE}"
-                   and resource.get("Properties", {}).get("Bucket") == bucket_name]
-        if earlier:
-            depends.append(earlier[-1])
+        depends = [permission_id, *after_the_last_on(
+            wiring.template, NOTIFICATION_TYPE, "Bucket", bucket_name)]
         add_custom_resource(
             wiring.ctx, wiring.template, NOTIFICATION_TYPE,
             wiring.child_id(self.kind, str(index), "Notification"), properties,
