@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -23,6 +24,13 @@ def test_a_recorded_server_that_is_alive_but_not_answering_is_stopped(tmp_path):
     directory.mkdir()
     # A real process whose command line names ministack, that answers no health check.
     hung = subprocess.Popen([*SLEEPER, "ministack"])
+    # Right after Popen returns, /proc/<pid>/cmdline may not show the new command line
+    # yet (seen after other tests had run); sparta then, rightly, leaves the pid alone.
+    # Wait until it does, so the test checks what it means to.
+    cmdline = Path(f"/proc/{hung.pid}/cmdline")
+    deadline = time.monotonic() + 10
+    while b"ministack" not in cmdline.read_bytes() and time.monotonic() < deadline:
+        time.sleep(0.01)
     (directory / "pid").write_text(f"{hung.pid}\n")
     (directory / "port").write_text(f"{local.free_port()}\n")
     try:
