@@ -121,19 +121,26 @@ def runtime_dir(work_dir: Path) -> Path:
     return directory
 
 
-def function_environment(ctx: ProvisionContext, function: LambdaFunction,
-                         region: str, overrides: dict[str, str] | None = None) -> dict[str, str]:
+def function_environment(
+    ctx: ProvisionContext,
+    function: LambdaFunction,
+    region: str,
+    overrides: dict[str, str] | None = None,
+    variables: dict[str, Any] | None = None,
+) -> dict[str, str]:
     """What the handler's process sees: the caller's AWS settings, the function's own
-    variables (CloudFormation references cannot be resolved locally and are left out,
-    with a warning, unless ``overrides`` — ``invoke --env`` — gives them a value),
-    sparta's and Lambda's."""
+    variables (``variables``, from the marshalled template, so that what plugins and
+    decorators add is there too; else the model's), sparta's and Lambda's.
+    CloudFormation references cannot be resolved locally and are left out, with a
+    warning, unless ``overrides`` (``invoke --env``) gives them a value."""
     service = ctx.service
     physical = service.physical_name(function)
     overrides = overrides or {}
     env = {name: os.environ[name] for name in PASSED_VARIABLES if name in os.environ}
-    for name, value in function.environment.items():
-        if name in overrides:
-            continue
+    declared = dict(function.environment) if variables is None else variables
+    for name, value in declared.items():
+        if name in overrides or name.startswith("SPARTA_"):
+            continue  # overridden, or set below by sparta itself
         if isinstance(value, (str, int, float)) and not isinstance(value, bool):
             env[name] = str(value)
         else:
@@ -171,16 +178,23 @@ def invoke_local(
     environment: dict[str, str] | None = None,
 ) -> InvokeResult:
     """Build the archive (no AWS), run ``function`` from it, return its result."""
+    from sparta_core.lambda_resources import function_ids
     from sparta_core.workflow import Workflow
 
-    primary = Workflow(ctx).build()
+    workflow = Workflow(ctx)
+    primary = workflow.build()
+    # The template says what the function's environment really is: plugins and
+    # decorators (the API's CORS headers, say) add variables the model does not hold.
+    template = workflow.marshall()
+    resource = template.resources.get(function_ids(function)["function"], {})
+    variables = resource.get("Properties", {}).get("Environment", {}).get("Variables")
     # A function on another architecture than the service's runs from the archive of
     # its architecture, when its dependencies gave it one (see the package stage).
     archive = ctx.archives.get(ctx.service.architecture_of(function), primary)
     task_root = unpack(archive.path, archive.sha256, ctx.work_dir)
     region = ctx.settings.region or os.environ.get("AWS_REGION") or os.environ.get(
         "AWS_DEFAULT_REGION") or "us-east-1"
-    env = function_environment(ctx, function, region, environment)
+    env = function_environment(ctx, function, region, environment, variables)
     if ctx.settings.local:
         from sparta_core import aws as aws_module
 

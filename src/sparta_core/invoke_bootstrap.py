@@ -27,13 +27,13 @@ from typing import Any
 class LambdaContext:
     """The ``context`` argument, with the fields and method of Lambda's own."""
 
-    def __init__(self, request_id: str, deadline_ms: int) -> None:
+    def __init__(self, request_id: str, deadline_ms: int, function_arn: str) -> None:
         env = os.environ
         self.function_name = env["AWS_LAMBDA_FUNCTION_NAME"]
         self.function_version = env.get("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
         # Lambda's runtime gives the memory size as the string from its environment.
         self.memory_limit_in_mb = env.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
-        self.invoked_function_arn = env["SPARTA_INVOKE_FUNCTION_ARN"]
+        self.invoked_function_arn = function_arn
         self.aws_request_id = request_id
         self.log_group_name = env.get("AWS_LAMBDA_LOG_GROUP_NAME", "")
         self.log_stream_name = env.get("AWS_LAMBDA_LOG_STREAM_NAME", "")
@@ -49,14 +49,16 @@ def _error(error_type: str, message: str, trace: list[str] | None = None) -> dic
     return {"errorMessage": message, "errorType": error_type, "stackTrace": trace or []}
 
 
-def run(task_root: str, runtime_dir: str, event_file: str) -> dict[str, Any]:
+def run(
+    task_root: str, runtime_dir: str, event_file: str, invocation: dict[str, str]
+) -> dict[str, Any]:
     sys.path.insert(0, task_root)
     if runtime_dir and os.path.isdir(runtime_dir):
         sys.path.append(runtime_dir)
     os.chdir(task_root)
     handler = os.environ["_HANDLER"]
     module_name, _, attribute = handler.rpartition(".")
-    request_id = os.environ["SPARTA_INVOKE_REQUEST_ID"]
+    request_id = invocation["SPARTA_INVOKE_REQUEST_ID"]
     with open(event_file, encoding="utf-8") as handle:
         event = json.load(handle)
     try:
@@ -68,7 +70,11 @@ def run(task_root: str, runtime_dir: str, event_file: str) -> dict[str, Any]:
     if not callable(function):
         return {"error": _error("Runtime.HandlerNotFound",
                                 f"Handler '{attribute}' missing on module '{module_name}'")}
-    context = LambdaContext(request_id, int(os.environ["SPARTA_INVOKE_DEADLINE_MS"]))
+    context = LambdaContext(
+        request_id,
+        int(invocation["SPARTA_INVOKE_DEADLINE_MS"]),
+        invocation["SPARTA_INVOKE_FUNCTION_ARN"],
+    )
     try:
         result = function(event, context)
     except Exception as error:
@@ -84,10 +90,17 @@ def run(task_root: str, runtime_dir: str, event_file: str) -> dict[str, Any]:
 
 def main() -> None:
     task_root, runtime_dir, event_file, result_file = sys.argv[1:5]
-    request_id = os.environ["SPARTA_INVOKE_REQUEST_ID"]
+    # What sparta tells the runtime about this invocation; Lambda's own environment has
+    # no such variables, so the handler must not see them.
+    invocation = {
+        name: os.environ.pop(name)
+        for name in ("SPARTA_INVOKE_REQUEST_ID", "SPARTA_INVOKE_DEADLINE_MS",
+                     "SPARTA_INVOKE_FUNCTION_ARN")
+    }
+    request_id = invocation["SPARTA_INVOKE_REQUEST_ID"]
     print(f"START RequestId: {request_id} Version: $LATEST", file=sys.stderr, flush=True)
     started = time.perf_counter()
-    outcome = run(task_root, runtime_dir, event_file)
+    outcome = run(task_root, runtime_dir, event_file, invocation)
     duration = (time.perf_counter() - started) * 1000
     with open(result_file, "w", encoding="utf-8") as handle:
         json.dump(outcome, handle)

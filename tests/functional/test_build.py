@@ -337,3 +337,14 @@ def test_a_misspelt_parameter_of_a_sparta_class_is_named(cli: Cli, make_project,
     result = cli("build", project=project, ok=False)
     last = result.output.strip().splitlines()[-1]
     assert last.startswith("error: ") and last.endswith(message), last
+
+
+def test_a_folder_exclude_may_end_with_a_slash(cli: Cli, hello_project: Path) -> None:
+    drafts = hello_project / "drafts"
+    drafts.mkdir()
+    (drafts / "idea.py").write_text("X = 1\n")
+    with (hello_project / "pyproject.toml").open("a") as handle:
+        handle.write('exclude = ["drafts/"]\n')
+    cli("build", project=hello_project)
+    names = zipfile.ZipFile(hello_project / ".sparta" / "hello-code.zip").namelist()
+    assert not [name for name in names if name.startswith("drafts/")]

@@ -180,3 +180,26 @@ def test_env_can_stand_in_for_discovery_locally(cli, make_project):
     result = cli("invoke", "where", "--env", 'SPARTA_RESOURCES={"Table": {"Ref": "t-1"}}',
                  project=project)
     assert json.loads(result.stdout) == {"Table": {"Ref": "t-1"}}
+
+
+def test_a_local_run_sees_the_environment_plugins_add_and_no_internals(cli, make_project):
+    project = make_project({
+        "service.py": """
+            import sparta_core as sparta
+
+            service = sparta.Service("decorated-env")
+
+            @service.function(environment={"OWN": "1"})
+            def show(event, context):
+                import os
+                return sorted(name for name in os.environ if not name.startswith(("AWS_", "_", "LC_", "LANG", "PATH", "TZ")))
+        """,
+        "spartaconf.py": """
+            def sparta_decorate_function(ctx, function, logical_id, template):
+                variables = template.resources[logical_id]["Properties"]["Environment"]["Variables"]
+                variables["ADDED_BY_PLUGIN"] = "yes"
+        """,
+    })
+    names = json.loads(cli("invoke", "show", project=project).stdout)
+    assert "ADDED_BY_PLUGIN" in names and "OWN" in names
+    assert not [name for name in names if name.startswith("SPARTA_INVOKE")]

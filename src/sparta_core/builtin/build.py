@@ -96,7 +96,10 @@ def list_project_files(root: Path, exclude: tuple[str, ...] = ()) -> dict[str, P
                         continue
                     if (Path(entry.path) / "pyvenv.cfg").exists():
                         continue  # a virtual environment, whatever its name
-                    if is_excluded(relative, entry.name, exclude):
+                    # "drafts/" means the folder: match it with its slash, too.
+                    if is_excluded(relative, entry.name, exclude) or is_excluded(
+                        relative + "/", entry.name + "/", exclude
+                    ):
                         continue
                     walk(Path(entry.path), relative + "/")
                 elif entry.is_file():
