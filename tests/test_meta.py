@@ -73,3 +73,15 @@ def test_every_public_name_is_exported_and_loads() -> None:
     assert set(sparta_core.__all__) - {"__version__"} == set(sparta_core._EXPORTS)
     for name in sparta_core.__all__:
         assert getattr(sparta_core, name) is not None
+
+
+def test_usage_errors_end_in_one_error_line() -> None:
+    sparta = Path(sys.executable).parent / "sparta"
+    for argv, message in [
+        (["nosuch"], "error: No such command 'nosuch'."),
+        (["build", "--format", "xml"], "error: Invalid value for '--format': 'xml' is not one of 'json', 'yaml'."),
+        (["plugins", "-v"], "error: No such option '-v'. (it is a global option: sparta -v COMMAND ...)"),
+    ]:
+        result = subprocess.run([sparta, *argv], capture_output=True, text=True)
+        assert result.returncode == 2
+        assert result.stderr.strip().splitlines()[-1] == message

@@ -32,6 +32,36 @@ class SpartaCommandError(click.ClickException):
 class SpartaGroup(click.Group):
     """Turns sparta's errors (and anyone else's) into one line and an exit code."""
 
+    def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
+        """click's ``main``, but a usage error (unknown option or command, bad value)
+        ends like every other failure: the usage, then one ``error:`` line, exit 2."""
+        if not standalone_mode:
+            return super().main(*args, standalone_mode=False, **kwargs)
+        try:
+            outcome = super().main(*args, standalone_mode=False, **kwargs)
+        except click.UsageError as error:
+            if error.ctx is not None:
+                click.echo(error.ctx.get_usage(), err=True)
+                click.echo(
+                    f"Try '{error.ctx.command_path} {error.ctx.help_option_names[0]}' "
+                    "for help.", err=True,
+                )
+            message = error.format_message()
+            if isinstance(error, click.NoSuchOption) and self._is_global(error.option_name):
+                message += f" (it is a global option: sparta {error.option_name} COMMAND ...)"
+            click.echo(f"error: {message}", err=True)
+            sys.exit(error.exit_code)
+        except click.ClickException as error:
+            error.show()
+            sys.exit(error.exit_code)
+        except click.exceptions.Abort:
+            click.echo("error: aborted", err=True)
+            sys.exit(1)
+        sys.exit(outcome if isinstance(outcome, int) else 0)
+
+    def _is_global(self, option: str) -> bool:
+        return any(option in parameter.opts for parameter in self.params)
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
@@ -249,6 +279,7 @@ def describe(ctx: click.Context, out: Path | None) -> None:
     from sparta_core.workflow import Workflow
 
     session = open_session(ctx)
+    session.reporter.stages = False
     run = session.context(noop=True)
     Workflow(run).provision()
     assert run.template is not None

@@ -208,6 +208,7 @@ def invoke(
         raise ConfigError(f"--env {reserved[0]}: that variable is set by Lambda or sparta")
     event = invoker.read_event(event_file)
     run = deploy_context(ctx, "invoke", noop=not remote)
+    run.reporter.stages = False  # the function's logs and result are the output
     target = invoker.find_function(run.service, function)
     if remote:
         result = invoker.invoke_remote(run, target, event)

@@ -8,7 +8,9 @@ places (a flag is ``-o NAME=VALUE``) and land in ``Settings.options``.
 
 from __future__ import annotations
 
+import difflib
 import os
+import re
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -31,6 +33,17 @@ def _as_str(value: Any, key: str) -> str:
     if not isinstance(value, (str, int, float)) or isinstance(value, bool):
         raise ConfigError(f"setting '{key}' must be a string, got {value!r}")
     return str(value)
+
+
+#: us-east-1, eu-central-2, us-gov-west-1, cn-north-1, ap-southeast-5...
+_REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d{1,2}")
+
+
+def _as_region(value: Any, key: str) -> str:
+    region = _as_str(value, key)
+    if not _REGION.fullmatch(region):
+        raise ConfigError(f"setting '{key}': {region!r} is not an AWS region (like us-east-1)")
+    return region
 
 
 def _as_list(value: Any, key: str) -> tuple[str, ...]:
@@ -74,7 +87,7 @@ def parse_pairs(pairs: tuple[str, ...] | list[str], *, what: str) -> dict[str, s
 CORE_KEYS: dict[str, tuple[str, Callable[[Any, str], Any]]] = {
     "service": ("service_ref", _as_str),
     "s3-bucket": ("s3_bucket", _as_str),
-    "region": ("region", _as_str),
+    "region": ("region", _as_region),
     "profile": ("profile", _as_str),
     "endpoint-url": ("endpoint_url", _as_str),
     "build-id": ("build_id", _as_str),
@@ -224,7 +237,9 @@ def merge_settings(
     where = str(config_file) if config_file else "configuration"
     for key in file_values:
         if key not in CORE_KEYS and key not in specs:
-            raise ConfigError(f"{where}: unknown setting '{key}' in [tool.sparta]")
+            close = difflib.get_close_matches(key, [*CORE_KEYS, *specs], n=1)
+            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            raise ConfigError(f"{where}: unknown setting '{key}' in [tool.sparta]{hint}")
 
     def pick(key: str, convert: Callable[[Any, str], Any]) -> Any:
         if flags.get(key) is not None:

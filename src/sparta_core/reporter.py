@@ -20,6 +20,9 @@ class Reporter:
         self.verbosity = verbosity
         self._stream = stream
         self.timings: dict[str, float] = {}
+        #: Print a line per stage. Commands whose output is something else (``invoke``,
+        #: ``describe``) turn it off; ``-v`` turns it back on.
+        self.stages = True
 
     @property
     def stream(self) -> TextIO:
@@ -53,6 +56,6 @@ class Reporter:
         finally:
             elapsed = time.perf_counter() - started
             self.timings[name] = elapsed
-            if self.verbosity >= 0:
+            if (self.stages and self.verbosity >= 0) or self.verbosity >= 1:
                 mark = "ok" if ok else "FAILED"
                 self._write(f"  {name:<18} {mark:<6} {elapsed * 1000:8.1f} ms")

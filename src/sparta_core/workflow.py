@@ -265,7 +265,22 @@ def _call_decorator(decorator: Callable[..., Any], owner: str, **kwargs: Any) ->
     """Call a per-function decorator with the keyword arguments it names."""
     try:
         parameters = inspect.signature(decorator).parameters
-        if not any(p.kind is p.VAR_KEYWORD for p in parameters.values()):
+    except (TypeError, ValueError):
+        parameters = {}  # a builtin or C callable: pass everything
+    unknown = [
+        name for name, parameter in parameters.items()
+        if name not in kwargs
+        and parameter.default is parameter.empty
+        and parameter.kind not in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD)
+    ]
+    if unknown:
+        raise StageError(
+            "decorate",
+            f"{owner} asks for {', '.join(repr(name) for name in unknown)}, which decorators "
+            f"are not given (they get {', '.join(kwargs)})",
+        )
+    try:
+        if parameters and not any(p.kind is p.VAR_KEYWORD for p in parameters.values()):
             kwargs = {name: value for name, value in kwargs.items() if name in parameters}
         return decorator(**kwargs)
     except SpartaError:

@@ -313,3 +313,23 @@ def test_template_validators_may_only_read(cli: Cli, hello_project: Path) -> Non
         "changed the template, which it may only read (change it in sparta_post_marshall)"
     )
     assert not (hello_project / ".sparta" / "hello-template.json").exists()
+
+
+def test_a_decorator_asking_for_what_decorators_do_not_get_is_explained(cli: Cli, make_project) -> None:
+    project = make_project({"service.py": """
+        import sparta_core as sparta
+
+        service = sparta.Service("deco")
+
+        def tag_owner(fn, logical_id, template):
+            pass
+
+        @service.function(decorators=[tag_owner])
+        def work(event, context):
+            pass
+    """})
+    result = cli("build", project=project, ok=False)
+    assert result.output.strip().splitlines()[-1] == (
+        "error: stage 'decorate': decorator tag_owner of function 'work' asks for 'fn', which "
+        "decorators are not given (they get ctx, function, logical_id, template)"
+    )

@@ -36,7 +36,7 @@ def test_flags_beat_environment_beat_file(tmp_path: Path) -> None:
 def test_unknown_setting_in_the_file_is_an_error(tmp_path: Path) -> None:
     write_pyproject(tmp_path, '[tool.sparta]\ns3_bucket = "x"\n')
     values, source = read_project_config(tmp_path)
-    with pytest.raises(ConfigError, match=r"unknown setting 's3_bucket' in \[tool\.sparta\]"):
+    with pytest.raises(ConfigError, match=r"unknown setting 's3_bucket' in \[tool\.sparta\] \(did you mean 's3-bucket'\?\)"):
         merge_settings(tmp_path, values, source, {}, environ={})
 
 
@@ -83,3 +83,13 @@ def test_plugin_options_come_from_the_same_three_places(tmp_path: Path) -> None:
         merge_settings(tmp_path, {}, None, {"options": {"nope": "1"}}, parser, environ={})
     with pytest.raises(ConfigError, match="already declared by sparta"):
         parser.add_option("region")
+
+
+@pytest.mark.parametrize("region", ["us-east-1", "eu-central-2", "us-gov-west-1", "cn-north-1", "ap-southeast-5"])
+def test_regions_are_accepted(tmp_path: Path, region: str) -> None:
+    assert merge_settings(tmp_path, {}, None, {"region": region}, environ={}).region == region
+
+
+def test_a_region_that_is_not_one_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"'mars-1' is not an AWS region \(like us-east-1\)"):
+        merge_settings(tmp_path, {}, None, {"region": "mars-1"}, environ={})
