@@ -146,7 +146,7 @@ def render_svg(graph: Graph) -> str:
         if label:
             labels_of.add(label)
         heads.add("end" if target == right else "start")
-    for (left, right), (labels_of, heads) in sorted(pairs.items()):
+    for number, ((left, right), (labels_of, heads)) in enumerate(sorted(pairs.items())):
         (x1, y1), (x2, y2) = positions[left], positions[right]
         start_x = x1 + BOX_WIDTH if x1 < x2 else x1
         end_x = x2 if x1 < x2 else x2 + BOX_WIDTH
@@ -163,8 +163,11 @@ def render_svg(graph: Graph) -> str:
             f'class="edge"{markers}/>'
         )
         if labels_of:
+            # Labels of neighbouring lines would print on one another at the midpoint:
+            # alternate them above and below their line.
+            lift = -4 if number % 2 == 0 else 11
             parts.append(
-                f'<text x="{middle}" y="{(ya + yb) / 2 - 4}" class="edge-label" '
+                f'<text x="{middle}" y="{(ya + yb) / 2 + lift}" class="edge-label" '
                 f'text-anchor="middle">{html.escape(" · ".join(sorted(labels_of)))}</text>'
             )
     for node, (x, y) in positions.items():
@@ -175,12 +178,19 @@ def render_svg(graph: Graph) -> str:
         )
         parts.append(
             f'<g class="{kind}"><rect x="{x}" y="{y}" width="{BOX_WIDTH}" height="{BOX_HEIGHT}" '
-            f'rx="8"/><text x="{x + 10}" y="{y + 22}" class="title">{html.escape(title[:34])}'
-            f'</text><text x="{x + 10}" y="{y + 40}" class="subtitle">'
-            f"{html.escape(subtitle[:40])}</text><title>{html.escape(labels[node])}</title></g>"
+            f'rx="8"/><text x="{x + 10}" y="{y + 22}" class="title">'
+            f"{html.escape(_fit(title, 25))}</text>"
+            f'<text x="{x + 10}" y="{y + 40}" class="subtitle">{html.escape(_fit(subtitle, 36))}'
+            f"</text><title>{html.escape(labels[node])}</title></g>"
         )
     parts.append("</svg>")
     return "\n".join(parts)
+
+
+def _fit(text: str, width: int) -> str:
+    """``text`` cut to ``width`` characters, with an ellipsis when cut (the box's
+    tooltip keeps the whole of it)."""
+    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 STYLE = """
