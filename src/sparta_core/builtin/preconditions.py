@@ -9,6 +9,8 @@ is built or changed (skipped with ``--noop``, which touches no AWS).
   reported with a warning.
 * Every role named by string (``role="name-or-arn"``) exists; each is looked up once,
   and the answers are kept in ``ctx.stash["sparta.roles"]`` (name -> ARN).
+* What event sources name outside the stack exists (a bucket an ``S3Event`` notifies
+  from), so that the stack does not fail half-way through its create.
 * The stack's current state is known (``ctx.stash["sparta.stack"]``, ``None`` if there is
   no stack), and a stack that needs a human first (``UPDATE_ROLLBACK_FAILED``,
   ``DELETE_FAILED``...) stops the run here. So does a failed first create
@@ -134,6 +136,30 @@ def check_roles(ctx: ProvisionContext, aws: aws_module.Aws) -> dict[str, str]:
     return known
 
 
+def check_existing_targets(ctx: ProvisionContext, aws: aws_module.Aws) -> None:
+    """What event sources name outside the stack (a bucket to notify from) exists: else
+    the stack would fail, and roll back, half-way through its create."""
+    checked: set[tuple[str, str]] = set()
+    for function in ctx.service.functions.values():
+        for event in function.events:
+            for kind, name in event.existing_resources():
+                if kind != "s3-bucket" or (kind, name) in checked:
+                    continue
+                checked.add((kind, name))
+                try:
+                    aws.client("s3").head_bucket(Bucket=name)
+                except Exception as error:
+                    if aws_module.error_code(error) in MISSING_BUCKET:
+                        raise PreconditionError(
+                            f"function '{function.key}': {type(event).__name__} bucket "
+                            f"'{name}' does not exist on {aws.describe_target()} (declare it "
+                            "with service.resource(...) for the stack to own it)"
+                        ) from None
+                    if aws_module.error_code(error) in ("403", "AccessDenied", "Forbidden"):
+                        continue  # someone else's bucket: CloudFormation will tell
+                    raise aws_module.explain(error, f"checking bucket '{name}'", aws) from None
+
+
 def check_stack(ctx: ProvisionContext, aws: aws_module.Aws) -> None:
     from sparta_core.deploy.execute import interactive
     from sparta_core.deploy.state import FAILED_CREATE, blocked_reason, read_stack
@@ -168,4 +194,5 @@ def sparta_validate_service(ctx: ProvisionContext) -> None:
     aws = aws_module.for_context(ctx)
     check_bucket(ctx, aws)
     check_roles(ctx, aws)
+    check_existing_targets(ctx, aws)
     check_stack(ctx, aws)

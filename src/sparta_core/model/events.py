@@ -77,6 +77,12 @@ class EventSource:
         to ``wiring.statements``."""
         raise NotImplementedError(f"{type(self).__name__} does not implement contribute()")
 
+    def existing_resources(self) -> list[tuple[str, str]]:
+        """``(kind, name)`` of what this source needs to exist already outside the stack
+        (``("s3-bucket", "my-photos")``), checked before anything changes; kinds the
+        checker does not know are skipped."""
+        return []
+
     def describe(self) -> str:
         """One line naming this source, for listings."""
         return self.kind

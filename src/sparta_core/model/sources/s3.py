@@ -96,6 +96,11 @@ class S3Event(EventSource):
     def describe(self) -> str:
         return f"S3Event(bucket={brief(self.bucket)})"
 
+    def existing_resources(self) -> list[tuple[str, str]]:
+        if isinstance(self.bucket, str):
+            return [("s3-bucket", self._literal_name(self.bucket))]
+        return []
+
     def validate(self) -> None:
         check_target(self.bucket, "bucket")
         if isinstance(self.bucket, str):
