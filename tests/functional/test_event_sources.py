@@ -46,7 +46,9 @@ def fn(event, context):
 def no_star(statements: list[dict]) -> None:
     for statement in statements:
         assert statement["Resource"] != "*", statement
-        assert "*" not in json.dumps(statement["Resource"]).replace(":*", ""), statement
+        # Allowed: a log group's streams (":*") and one table's streams ("/stream/*").
+        scoped = json.dumps(statement["Resource"]).replace(":*", "").replace("/stream/*", "")
+        assert "*" not in scoped, statement
 
 
 # -- pull sources ----------------------------------------------------------------------
@@ -114,9 +116,10 @@ def test_dynamodb_stream_from_table_ref(cli, make_project, cfn_lint):
     statements = built.statements("FnRole")
     assert {"Effect": "Allow", "Action": ["sqs:SendMessage"],
             "Resource": {"Fn::GetAtt": ["Failures", "Arn"]}} in statements
+    # Scoped to the table's streams, as AWS's own policy for Lambda and DynamoDB Streams is.
     assert {"Effect": "Allow", "Action": [
         "dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator",
-        "dynamodb:ListStreams"], "Resource": stream} in statements
+        "dynamodb:ListStreams"], "Resource": {"Fn::Sub": "${Table.Arn}/stream/*"}} in statements
     no_star(statements)
 
 
@@ -510,7 +513,10 @@ def test_events_example_builds_lint_clean(cli, tmp_path, cfn_lint):
     for mapping in mappings:
         role = mapping["Properties"]["FunctionName"]["Ref"].removesuffix("Function") + "Role"
         statements = resources[role]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
-        assert mapping["Properties"]["EventSourceArn"] in [s["Resource"] for s in statements]
+        source = mapping["Properties"]["EventSourceArn"]
+        if source.get("Fn::GetAtt", [None, None])[1] == "StreamArn":  # a table's streams
+            source = {"Fn::Sub": f"${{{source['Fn::GetAtt'][0]}.Arn}}/stream/*"}
+        assert source in [s["Resource"] for s in statements]
         no_star(statements)
     permissions = {r["Properties"]["Principal"] for r in resources.values()
                    if r["Type"] == "AWS::Lambda::Permission"}

@@ -117,6 +117,10 @@ class _PullSource(EventSource):
     def extra_properties(self, wiring: FunctionWiring, target: Target) -> dict[str, Any]:
         return {}
 
+    def statement_resource(self, target: Target, arn: Any) -> Any:
+        """What the role's statement for this source is scoped to: the source's ARN."""
+        return arn
+
     def contribute(self, wiring: FunctionWiring, index: int) -> None:
         target = resolve(wiring, self._target())
         arn = self.source_arn(wiring, target)
@@ -140,7 +144,7 @@ class _PullSource(EventSource):
             properties,
             owner=f"{self.describe()} of function '{wiring.function.key}'",
         )
-        wiring.statements.append(allow(self.actions, arn))
+        wiring.statements.append(allow(self.actions, self.statement_resource(target, arn)))
         if target.owned and target.logical_id:
             wiring.expose(target.logical_id)
 
@@ -280,6 +284,16 @@ class DynamoDBStream(_StreamSource):
                 raise SourceError(f"stream must be GetAtt('{target.logical_id}', 'StreamArn')")
             return {"Fn::GetAtt": [target.logical_id, "StreamArn"]}
         return to_cfn(target.value)
+
+    def statement_resource(self, target: Target, arn: Any) -> Any:
+        """The table's streams (``<table ARN>/stream/*``), as AWS's own policy for Lambda
+        and DynamoDB Streams scopes it: ``ListStreams`` is asked of the table's streams,
+        not of one stream's label."""
+        if target.owned and target.logical_id:
+            return {"Fn::Sub": f"${{{target.logical_id}.Arn}}/stream/*"}
+        if target.literal and "/stream/" in target.literal:
+            return target.literal.rsplit("/stream/", 1)[0] + "/stream/*"
+        return arn
 
 
 @dataclass
