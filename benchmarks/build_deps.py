@@ -158,7 +158,7 @@ def bench(count: int, runs: int, house: Path, work: Path, start: float) -> dict[
     site = next((work / "warm-cache" / "deps").glob("*/site"))
 
     def zip_floor() -> float:
-        from sparta_core.builtin.build import list_project_files
+        from sparta_core.stages.build.plugin import list_project_files
 
         files = {**list_project_files(site), **list_project_files(project)}
         out = work / "floor.zip"

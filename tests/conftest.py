@@ -95,7 +95,7 @@ class Cli:
     def __call__(self, *args: str, project: Path | None = None, ok: bool = True) -> Result:
         import time
 
-        from sparta_core.cli import main
+        from sparta_core.commands.main import main
 
         argv = (["-C", str(project)] if project else []) + list(args)
         started = time.time()

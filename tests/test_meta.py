@@ -11,7 +11,7 @@ import click
 import pytest
 
 from sparta_core import hookspecs
-from sparta_core.cli import main
+from sparta_core.commands.main import main
 
 TESTS = Path(__file__).resolve().parent
 HOOKS = sorted(name for name in dir(hookspecs) if name.startswith("sparta_"))
@@ -47,13 +47,13 @@ def test_every_command_has_help(command: tuple[str, ...]) -> None:
 def test_help_imports_neither_boto3_nor_the_builtin_plugins() -> None:
     code = (
         "import sys\n"
-        "from sparta_core.cli import main\n"
+        "from sparta_core.commands.main import main\n"
         "try:\n"
         "    main(['--help'])\n"
         "except SystemExit:\n"
         "    pass\n"
         "heavy = [m for m in sys.modules if m.startswith(('boto3', 'botocore', 'pluggy',"
-        " 'sparta_core.builtin'))]\n"
+        " 'sparta_core.stages'))]\n"
         "print('HEAVY', heavy)\n"
     )
     output = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,

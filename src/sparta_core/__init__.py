@@ -41,7 +41,7 @@ _EXPORTS = {
     "ServiceDefinitionError": "sparta_core.errors",
     "SpartaError": "sparta_core.errors",
     "Sub": "sparta_core.model.refs",
-    "Template": "sparta_core.template",
+    "Template": "sparta_core.engine.template",
     "hookimpl": "sparta_core.hookspecs",
 }
 
@@ -76,6 +76,7 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
+    from sparta_core.engine.template import Template
     from sparta_core.errors import ServiceDefinitionError, SpartaError
     from sparta_core.hookspecs import hookimpl
     from sparta_core.model.api import CorsConfig, RestAPI
@@ -97,7 +98,6 @@ if TYPE_CHECKING:
         SNSEvent,
         SQSEvent,
     )
-    from sparta_core.template import Template
 
 
 def __getattr__(name: str) -> Any:

@@ -31,9 +31,7 @@ from typing import TYPE_CHECKING, Any
 import pluggy
 
 if TYPE_CHECKING:
-    from sparta_core.archive import ArchiveWriter
-    from sparta_core.config import Config, OptionParser
-    from sparta_core.context import (
+    from sparta_core.engine.context import (
         Archive,
         Artifact,
         BuildResult,
@@ -41,9 +39,11 @@ if TYPE_CHECKING:
         S3Location,
         StackResult,
     )
-    from sparta_core.custom_resources import CustomResourceRegistry
+    from sparta_core.engine.settings import Config, OptionParser
+    from sparta_core.engine.template import Template
     from sparta_core.model.function import LambdaFunction
-    from sparta_core.template import Template
+    from sparta_core.stages.marshall.custom_resources import CustomResourceRegistry
+    from sparta_core.stages.package.archive import ArchiveWriter
 
 PROJECT_NAME = "sparta"
 
@@ -124,7 +124,7 @@ def sparta_pre_build(ctx: ProvisionContext) -> None:
 def sparta_build(ctx: ProvisionContext) -> BuildResult | None:
     """Provider: stage the service's code and its dependencies for the Lambda platform.
 
-    Return a :class:`~sparta_core.context.BuildResult`, stored as ``ctx.build``; the
+    Return a :class:`~sparta_core.engine.context.BuildResult`, stored as ``ctx.build``; the
     first non-``None`` result wins. Return ``None`` to leave the stage to the next
     plugin (the built-in one stages the project's files, minus the default excludes).
 
@@ -154,7 +154,7 @@ def sparta_post_build(ctx: ProvisionContext, build: BuildResult) -> None:
 def sparta_package(ctx: ProvisionContext) -> Archive | None:
     """Provider: make the one deterministic zip that every function runs from.
 
-    Called with ``ctx.build`` set. Return an :class:`~sparta_core.context.Archive`,
+    Called with ``ctx.build`` set. Return an :class:`~sparta_core.engine.context.Archive`,
     stored as ``ctx.archive``; the first non-``None`` result wins. An implementation
     should call ``ctx.hook.sparta_archive(ctx=ctx, archive=writer)`` while its writer is
     open, as the built-in one does.
@@ -192,7 +192,7 @@ def sparta_upload(
     """Provider: put ``artifacts`` (the archive, site assets) in S3.
 
     Not called with ``--noop``. Return a dict of artifact name to
-    :class:`~sparta_core.context.S3Location`, stored as ``ctx.locations``; the first
+    :class:`~sparta_core.engine.context.S3Location`, stored as ``ctx.locations``; the first
     non-``None`` result wins. Keys are content-addressed; an artifact already there is
     not uploaded again.
 
@@ -219,7 +219,7 @@ def sparta_pre_marshall(ctx: ProvisionContext) -> None:
 def sparta_marshall(ctx: ProvisionContext) -> Template | None:
     """Provider: turn the service into a CloudFormation template.
 
-    Return a :class:`~sparta_core.template.Template`, stored as ``ctx.template``; the
+    Return a :class:`~sparta_core.engine.template.Template`, stored as ``ctx.template``; the
     first non-``None`` result wins. The built-in one writes each function, its log group,
     its role and its event sources, the service's resources and outputs.
 
@@ -294,14 +294,14 @@ def sparta_custom_resource_types(register: CustomResourceRegistry) -> None:
 
     Called on every implementation, at most once per run, the first time the template
     needs a custom resource (during ``sparta_marshall`` or a decorator), in registration
-    order (built-ins first). A :class:`~sparta_core.custom_resources.CustomResourceType`
+    order (built-ins first). A :class:`~sparta_core.stages.marshall.custom_resources.CustomResourceType`
     names the type (the resource becomes ``Custom::<name>``), the ``module.function``
     handler that implements it inside the archive (ship your module with
     ``sparta_archive``; build it on ``sparta_runtime.custom_resource.handle``, which
     speaks CloudFormation's response protocol), and the IAM statements that handler
     needs for one resource's properties. A name registered twice is an error naming
     both plugins. Add resources of a type with
-    :func:`sparta_core.custom_resources.add_custom_resource`. Return value ignored.
+    :func:`sparta_core.stages.marshall.custom_resources.add_custom_resource`. Return value ignored.
 
     ``spartaconf.py``: may implement it.
     """
@@ -318,7 +318,7 @@ def sparta_converge(ctx: ProvisionContext, template: Template) -> StackResult | 
 
     Not called with ``--noop``. Upload the template to S3 and pass it by
     ``TemplateURL``; create the stack or update it through a change set. Return a
-    :class:`~sparta_core.context.StackResult`, stored as ``ctx.result``; the first
+    :class:`~sparta_core.engine.context.StackResult`, stored as ``ctx.result``; the first
     non-``None`` result wins. Raise ``SpartaError`` naming the failing resource and its
     reason when the stack operation fails.
 

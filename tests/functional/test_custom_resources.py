@@ -7,7 +7,7 @@ from tests.functional.sources_support import build, build_error
 
 PLUGIN = '''
 import sparta_core as sparta
-from sparta_core.custom_resources import CustomResourceType, add_custom_resource
+from sparta_core.stages.marshall.custom_resources import CustomResourceType, add_custom_resource
 
 
 def _statements(properties):
@@ -73,7 +73,7 @@ def test_a_plugin_registers_a_type_and_gets_one_scoped_provider(cli, make_projec
 def test_registering_a_taken_name_names_both_plugins(cli, make_project):
     plugin = '''
 import sparta_core as sparta
-from sparta_core.custom_resources import CustomResourceType
+from sparta_core.stages.marshall.custom_resources import CustomResourceType
 
 @sparta.hookimpl
 def sparta_custom_resource_types(register):
@@ -94,7 +94,7 @@ def fn(event, context):
 def test_an_unregistered_type_is_an_error(cli, make_project):
     plugin = '''
 import sparta_core as sparta
-from sparta_core.custom_resources import add_custom_resource
+from sparta_core.stages.marshall.custom_resources import add_custom_resource
 
 @sparta.hookimpl
 def sparta_decorate_service(ctx, template):
@@ -124,7 +124,7 @@ def fn(event, context):
 def test_bad_type_definitions_are_refused(cli, make_project):
     plugin = '''
 import sparta_core as sparta
-from sparta_core.custom_resources import CustomResourceType
+from sparta_core.stages.marshall.custom_resources import CustomResourceType
 
 @sparta.hookimpl
 def sparta_custom_resource_types(register):

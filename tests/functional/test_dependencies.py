@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from tests.wheelhouse import make_wheel, standard_wheelhouse
 
-from sparta_core.crosscompile.build import ELF_MACHINES
+from sparta_core.stages.build.dependencies import ELF_MACHINES
 
 
 @pytest.fixture(scope="session")

@@ -77,7 +77,7 @@ def test_the_archive_ships_only_the_declaration_part_of_sparta(cli, hello_projec
 
 
 def test_the_event_can_come_from_standard_input(cli, hello_project):
-    from sparta_core.cli import main
+    from sparta_core.commands.main import main
 
     result = cli.runner.invoke(main, ["-C", str(hello_project), "invoke", "greet", "--event",
                                       "-"], input='{"name": "stdin"}')

@@ -22,7 +22,7 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 @pytest.fixture(scope="session")
 def ministack_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    from sparta_core import local
+    from sparta_core.aws import local
 
     root = tmp_path_factory.mktemp("ministack")
     log = root / "log"

@@ -30,7 +30,7 @@ def error_lines(output: str) -> list[str]:
 def local_project(hello_project: Path) -> Iterator[Path]:
     """examples/hello with no bucket configured; its local endpoint is stopped after."""
     yield hello_project
-    from sparta_core import local
+    from sparta_core.aws import local
 
     local.stop_endpoint(local.local_dir(hello_project / ".sparta"))
 
@@ -245,7 +245,7 @@ def closing_server() -> Iterator[tuple[str, list[int]]]:
 @pytest.mark.parametrize("command", [("provision", "--yes"), ("status",), ("delete", "--yes")])
 def test_an_endpoint_that_drops_connections_is_given_up_on_after_one_retry(
         cli, hello_project, monkeypatch, closing_server, command):
-    from sparta_core.aws import PROBE_MAX_ATTEMPTS
+    from sparta_core.aws.clients import PROBE_MAX_ATTEMPTS
 
     url, accepted = closing_server
     monkeypatch.setenv("AWS_ENDPOINT_URL", url)
@@ -261,7 +261,7 @@ def test_an_endpoint_that_drops_connections_is_given_up_on_after_one_retry(
 
 
 def test_a_closed_port_is_one_clear_line(cli, hello_project, monkeypatch):
-    from sparta_core.local import free_port
+    from sparta_core.aws.local import free_port
 
     url = f"http://127.0.0.1:{free_port()}"
     monkeypatch.setenv("AWS_ENDPOINT_URL", url)

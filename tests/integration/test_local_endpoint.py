@@ -25,7 +25,7 @@ def alive(pid: int) -> bool:
 def local_project(hello_project: Path) -> Iterator[Path]:
     """examples/hello with no bucket configured; its local endpoint is stopped after."""
     yield hello_project
-    from sparta_core import local
+    from sparta_core.aws import local
 
     local.stop_endpoint(local.local_dir(hello_project / ".sparta"))
 

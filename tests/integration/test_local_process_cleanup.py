@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from sparta_core import local
+from sparta_core.aws import local
 
 pytestmark = pytest.mark.integration
 

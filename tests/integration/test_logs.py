@@ -57,7 +57,7 @@ def test_a_bad_duration_is_refused(cli, hello):
 
 
 def test_follow_prints_new_events_once(cli, hello, aws):
-    from sparta_core.logs import log_events
+    from sparta_core.commands.logs_fetch import log_events
 
     (hello / "service.py").write_text(PRINTING)
     cli("provision", "--yes", project=hello)

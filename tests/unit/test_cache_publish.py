@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from sparta_core.crosscompile.cache import entry_for, new_workspace, publish
+from sparta_core.stages.build.cache import entry_for, new_workspace, publish
 
 
 def build_into(entry, content: bytes):

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from sparta_core.config import (
+from sparta_core.engine.settings import (
     OptionParser,
     find_project_dir,
     merge_settings,

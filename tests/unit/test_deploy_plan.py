@@ -6,8 +6,9 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from sparta_core.deploy.events import StackEvent, describe_cause, root_cause, slowest
-from sparta_core.deploy.plan import (
+from sparta_core.errors import ConfigError
+from sparta_core.stages.converge.events import StackEvent, describe_cause, root_cause, slowest
+from sparta_core.stages.converge.planner import (
     CreateChangeSet,
     DeleteFailedStack,
     DesiredStack,
@@ -21,8 +22,7 @@ from sparta_core.deploy.plan import (
     capabilities,
     plan,
 )
-from sparta_core.deploy.state import StackState
-from sparta_core.errors import ConfigError
+from sparta_core.stages.converge.state import StackState
 
 ROLE = {"Type": "AWS::IAM::Role", "Properties": {"AssumeRolePolicyDocument": {}}}
 

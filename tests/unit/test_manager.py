@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from sparta_core.errors import PluginError
-from sparta_core.manager import (
+from sparta_core.engine.manager import (
     BUILTIN_PLUGINS,
     PluginRequest,
     SpartaPluginManager,
     build_plugin_manager,
 )
+from sparta_core.errors import PluginError
 
 
 def manager(project: Path, **kwargs) -> SpartaPluginManager:
@@ -75,7 +75,7 @@ def test_builtin_stage_can_be_blocked(tmp_path: Path) -> None:
 
 def test_spartaconf_is_registered_last_and_wins_providers(tmp_path: Path) -> None:
     write(tmp_path / "spartaconf.py", """
-        from sparta_core.context import BuildResult
+        from sparta_core.engine.context import BuildResult
 
         def sparta_build(ctx):
             return BuildResult(sources={})

@@ -7,9 +7,9 @@ import json
 import pytest
 
 import sparta_core as sparta
+from sparta_core.engine.template import Template
 from sparta_core.errors import DuplicateLogicalIdError, ServiceDefinitionError, TemplateError
 from sparta_core.model.naming import logical_id
-from sparta_core.template import Template
 
 
 def test_adding_an_existing_logical_id_names_both_contributors() -> None:

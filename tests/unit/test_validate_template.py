@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from sparta_core.builtin.validate_template import (
+from sparta_core.engine.template import Template, referenced_ids
+from sparta_core.errors import TemplateError
+from sparta_core.stages.validate.template import (
     MAX_RESOURCES,
     check_limits,
     check_references,
 )
-from sparta_core.errors import TemplateError
-from sparta_core.template import Template, referenced_ids
 
 
 def test_referenced_ids_finds_ref_getatt_and_sub() -> None:

@@ -7,7 +7,7 @@ import os
 import zipfile
 from pathlib import Path
 
-from sparta_core.zipwriter import (
+from sparta_core.stages.package.zipwriter import (
     CHUNK,
     PackedTree,
     compress_all,

@@ -15,9 +15,9 @@ from typing import TYPE_CHECKING, Any
 from sparta_core.model.naming import logical_id
 
 if TYPE_CHECKING:
-    from sparta_core.context import ProvisionContext
+    from sparta_core.engine.context import ProvisionContext
+    from sparta_core.engine.template import Template
     from sparta_core.model.function import LambdaFunction
-    from sparta_core.template import Template
 
 
 @dataclass

@@ -75,7 +75,10 @@ class CodeCommitTrigger(EventSource):
             raise SourceError("custom_data must be a string of at most 1000 characters")
 
     def contribute(self, wiring: FunctionWiring, index: int) -> None:
-        from sparta_core.custom_resources import add_custom_resource, after_the_last_on
+        from sparta_core.stages.marshall.custom_resources import (
+            add_custom_resource,
+            after_the_last_on,
+        )
 
         if wiring.ctx is None:
             raise SourceError("a CodeCommitTrigger needs the run's context")

@@ -172,7 +172,10 @@ class S3Event(EventSource):
     def _existing_bucket(
         self, wiring: FunctionWiring, index: int, literal: str | None, value: Any
     ) -> None:
-        from sparta_core.custom_resources import add_custom_resource, after_the_last_on
+        from sparta_core.stages.marshall.custom_resources import (
+            add_custom_resource,
+            after_the_last_on,
+        )
 
         if wiring.ctx is None:
             raise SourceError("an S3Event on an existing bucket needs the run's context")

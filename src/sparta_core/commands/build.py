@@ -1,0 +1,63 @@
+"""``sparta build``: the archive and the template into ``.sparta/``; nothing in AWS changes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from sparta_core.commands.options import (
+    build_id_option,
+    display,
+    force_option,
+    format_option,
+    open_session,
+)
+
+
+def build_and_report(run: Any, template_format: str) -> None:
+    """Run the pipeline on ``run`` (a context with ``noop`` set: nothing in AWS changes)
+    and print what it made."""
+    from sparta_core.engine.workflow import Workflow, template_path
+
+    Workflow(run).provision(template_format=template_format)
+    archive = run.archive
+    assert archive is not None and run.template is not None
+    functions = ", ".join(run.service.functions)
+    click.echo(f"{run.service.name}: {len(run.service.functions)} function(s): {functions}")
+    click.echo(
+        f"archive   {display(archive.path, run.project_dir)}  {archive.size:,} bytes  "
+        f"{archive.entries} files  sha256 {archive.sha256}"
+    )
+    for architecture, other in sorted(run.archives.items()):
+        click.echo(
+            f"archive   {display(other.path, run.project_dir)}  {other.size:,} bytes  "
+            f"{other.entries} files  sha256 {other.sha256}  ({architecture} functions)"
+        )
+    for artifact in run.extra_artifacts:
+        click.echo(
+            f"{artifact.name:<9} {display(artifact.path, run.project_dir)}  "
+            f"{artifact.path.stat().st_size:,} bytes  sha256 {artifact.sha256}"
+        )
+    click.echo(
+        f"template  {display(template_path(run, template_format), run.project_dir)}  "
+        f"{len(run.template.resources)} resources"
+    )
+    assert run.build is not None
+    for architecture, deps in run.build.report.get("dependencies", {}).items():
+        how = "reused from cache" if deps["reused"] else "installed"
+        click.echo(
+            f"deps      {architecture} ({deps['target']}): {len(deps['packages'])} "
+            f"package(s) {how}  key {deps['key'][:12]}"
+        )
+
+
+@click.command()
+@format_option
+@build_id_option
+@force_option
+@click.pass_context
+def build(ctx: click.Context, template_format: str, build_id: str | None, force: bool) -> None:
+    """Build the archive and the template into .sparta/; change nothing in AWS."""
+    session = open_session(ctx, **{"build-id": build_id, "force": force or None})
+    build_and_report(session.context(noop=True), template_format)

@@ -1,0 +1,355 @@
+"""``sparta invoke``: run one function from the built archive as Lambda would, or invoke
+the deployed one.
+
+Locally, the archive is unpacked once per content hash under ``.sparta/invoke/`` and the
+handler runs in a fresh, isolated interpreter (``python -I -S``) with the archive first
+on ``sys.path``, then the standard library, then only the packages Lambda's Python
+runtime provides (boto3, botocore and their dependencies, linked from this
+environment), so a dependency missing from the archive fails here as it would in
+Lambda. The environment is the function's own variables plus what Lambda sets
+(``AWS_LAMBDA_FUNCTION_NAME``, ``_HANDLER``...); AWS credentials and endpoint variables
+of the caller are passed through, so the handler's boto3 calls reach the same account
+(or, with ``--local``, the local endpoint). The function's timeout is enforced.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+import zipfile
+from dataclasses import dataclass
+from importlib.util import find_spec
+from pathlib import Path
+from typing import Any
+
+from sparta_core.engine.context import ProvisionContext
+from sparta_core.errors import SpartaError
+from sparta_core.model.function import LambdaFunction
+from sparta_core.model.service import Service
+
+#: What Lambda's Python runtime provides beside the standard library.
+RUNTIME_PACKAGES = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3", "six")
+#: The caller's variables passed to a local invoke.
+PASSED_VARIABLES = (
+    "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE",
+    "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE", "AWS_ENDPOINT_URL", "HOME", "PATH",
+    "LANG", "SYSTEMROOT",
+)
+LOCAL_ACCOUNT = "000000000000"
+
+
+class InvokeError(SpartaError):
+    """The function failed, or could not be invoked."""
+
+
+@dataclass
+class InvokeResult:
+    """What an invoke printed: the JSON ``payload`` (result or error) and, if the
+    function failed, a one-line ``error``."""
+
+    payload: Any
+    error: str | None = None
+    log: str = ""
+
+
+def read_event(source: str | None) -> Any:
+    """The event: ``{}`` by default, else JSON from a file or from standard input (``-``)."""
+    if source is None:
+        return {}
+    try:
+        text = sys.stdin.read() if source == "-" else Path(source).read_text()
+    except OSError as error:
+        raise InvokeError(f"--event {source}: {error.strerror or error}") from None
+    try:
+        return json.loads(text) if text.strip() else {}
+    except json.JSONDecodeError as error:
+        raise InvokeError(f"--event {source}: not JSON: {error}") from None
+
+
+def find_function(service: Service, name: str) -> LambdaFunction:
+    """The function called ``name`` (its key or its Lambda name)."""
+    if name in service.functions:
+        return service.functions[name]
+    for function in service.functions.values():
+        if service.physical_name(function) == name:
+            return function
+    known = ", ".join(service.functions) or "none"
+    raise InvokeError(f"service '{service.name}' has no function '{name}' (it has: {known})")
+
+
+def unpack(archive_path: Path, sha256: str, work_dir: Path) -> Path:
+    """The archive unpacked under ``.sparta/invoke/<sha256>/`` (once per content)."""
+    root = work_dir / "invoke" / sha256[:16]
+    done = root / ".complete"
+    if done.exists():
+        return root
+    root.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix="unpack-", dir=root.parent))
+    with zipfile.ZipFile(archive_path) as archive:
+        archive.extractall(staging)
+    (staging / ".complete").write_text(sha256)
+    try:
+        staging.rename(root)
+    except OSError:  # another run unpacked the same archive first
+        import shutil
+
+        shutil.rmtree(staging, ignore_errors=True)
+    return root
+
+
+def runtime_dir(work_dir: Path) -> Path:
+    """A directory of links to the runtime packages Lambda provides."""
+    directory = work_dir / "invoke" / "runtime"
+    directory.mkdir(parents=True, exist_ok=True)
+    for name in RUNTIME_PACKAGES:
+        spec = find_spec(name)
+        if spec is None or spec.origin is None:
+            continue
+        origin = Path(spec.origin)
+        source = origin.parent if origin.name == "__init__.py" else origin
+        link = directory / source.name
+        if not link.exists():
+            try:
+                link.symlink_to(source)
+            except OSError:
+                continue
+    return directory
+
+
+def function_environment(
+    ctx: ProvisionContext,
+    function: LambdaFunction,
+    region: str,
+    overrides: dict[str, str] | None = None,
+    variables: dict[str, Any] | None = None,
+) -> dict[str, str]:
+    """What the handler's process sees: the caller's AWS settings, the function's own
+    variables (``variables``, from the marshalled template, so that what plugins and
+    decorators add is there too; else the model's), sparta's and Lambda's.
+    CloudFormation references cannot be resolved locally and are left out, with a
+    warning, unless ``overrides`` (``invoke --env``) gives them a value."""
+    service = ctx.service
+    physical = service.physical_name(function)
+    overrides = overrides or {}
+    env = {name: os.environ[name] for name in PASSED_VARIABLES if name in os.environ}
+    declared = dict(function.environment) if variables is None else variables
+    for name, value in declared.items():
+        if name in overrides or name.startswith("SPARTA_"):
+            continue  # overridden, or set below by sparta itself
+        if isinstance(value, (str, int, float)) and not isinstance(value, bool):
+            env[name] = str(value)
+        else:
+            ctx.reporter.warn(
+                f"environment variable {name} of function '{function.key}' is a "
+                "CloudFormation reference; it is not set in a local invoke (give it a "
+                f"value with --env {name}=...)"
+            )
+    env.update(overrides)
+    stamp = time.strftime("%Y/%m/%d", time.gmtime())
+    env.update(
+        SPARTA_STACK_NAME=ctx.stack_name,
+        SPARTA_SERVICE=service.name,
+        SPARTA_FUNCTION=function.key,
+        _HANDLER=function.handler,
+        AWS_REGION=region,
+        AWS_DEFAULT_REGION=region,
+        AWS_EXECUTION_ENV=f"AWS_Lambda_{service.runtime}",
+        AWS_LAMBDA_FUNCTION_NAME=physical,
+        AWS_LAMBDA_FUNCTION_MEMORY_SIZE=str(function.memory_size),
+        AWS_LAMBDA_FUNCTION_VERSION="$LATEST",
+        AWS_LAMBDA_LOG_GROUP_NAME=f"/aws/lambda/{physical}",
+        AWS_LAMBDA_LOG_STREAM_NAME=f"{stamp}/[$LATEST]{uuid.uuid4().hex}",
+        SPARTA_INVOKE_FUNCTION_ARN=f"arn:aws:lambda:{region}:{LOCAL_ACCOUNT}:function:{physical}",
+        TZ=":UTC",
+        PYTHONDONTWRITEBYTECODE="1",
+    )
+    return env
+
+
+def invoke_local(
+    ctx: ProvisionContext,
+    function: LambdaFunction,
+    event: Any,
+    environment: dict[str, str] | None = None,
+) -> InvokeResult:
+    """Build the archive (no AWS), run ``function`` from it, return its result."""
+    from sparta_core.engine.workflow import Workflow
+    from sparta_core.stages.marshall.functions import function_ids
+
+    workflow = Workflow(ctx)
+    primary = workflow.build()
+    # The template says what the function's environment really is: plugins and
+    # decorators (the API's CORS headers, say) add variables the model does not hold.
+    template = workflow.marshall()
+    resource = template.resources.get(function_ids(function)["function"], {})
+    variables = resource.get("Properties", {}).get("Environment", {}).get("Variables")
+    # A function on another architecture than the service's runs from the archive of
+    # its architecture, when its dependencies gave it one (see the package stage).
+    archive = ctx.archives.get(ctx.service.architecture_of(function), primary)
+    task_root = unpack(archive.path, archive.sha256, ctx.work_dir)
+    region = ctx.settings.region or os.environ.get("AWS_REGION") or os.environ.get(
+        "AWS_DEFAULT_REGION") or "us-east-1"
+    env = function_environment(ctx, function, region, environment, variables)
+    if ctx.settings.local:
+        from sparta_core.aws import clients as aws_module
+
+        env["AWS_ENDPOINT_URL"] = aws_module.Aws(ctx.settings).endpoint_url or ""
+        env.update(AWS_ACCESS_KEY_ID="test", AWS_SECRET_ACCESS_KEY="test")
+    elif ctx.settings.endpoint_url:
+        env["AWS_ENDPOINT_URL"] = ctx.settings.endpoint_url
+    request_id = str(uuid.uuid4())
+    env["SPARTA_INVOKE_REQUEST_ID"] = request_id
+    env["SPARTA_INVOKE_DEADLINE_MS"] = str(int(time.time() * 1000) + function.timeout * 1000)
+    bootstrap = Path(__file__).with_name("invoke_bootstrap.py")
+    with tempfile.TemporaryDirectory(prefix="sparta-invoke-") as scratch:
+        event_file = Path(scratch) / "event.json"
+        result_file = Path(scratch) / "result.json"
+        event_file.write_text(json.dumps(event))
+        # -u: what the handler prints reaches us at once, so output written before a
+        # timeout is kept (Lambda keeps the logs of a timed-out invocation).
+        command = [sys.executable, "-I", "-S", "-u", str(bootstrap), str(task_root),
+                   str(runtime_dir(ctx.work_dir)), str(event_file), str(result_file)]
+        ctx.reporter.detail(f"running {function.handler} from {task_root}")
+        if not run_handler(command, env, function.timeout + 1.0):
+            message = f"Task timed out after {function.timeout:.2f} seconds"
+            write_timeout_report(request_id, message, function)
+            return InvokeResult({"errorMessage": message, "errorType": "Sandbox.Timedout"},
+                                error=f"function '{function.key}': {message}")
+        try:
+            outcome = json.loads(result_file.read_text())
+        except (OSError, ValueError):
+            return InvokeResult(
+                {"errorMessage": "the runtime exited without a result",
+                 "errorType": "Runtime.ExitError"},
+                error=f"function '{function.key}': its process exited without a result",
+            )
+    if "error" in outcome:
+        failure = outcome["error"]
+        return InvokeResult(failure, error=f"function '{function.key}' failed: "
+                                           f"{failure['errorType']}: {failure['errorMessage']}")
+    return InvokeResult(outcome["result"])
+
+
+#: How long the runtime may take to start before the function's own clock runs
+#: (Lambda gives a function's initialisation up to 10 seconds).
+INIT_SECONDS = 10.0
+
+
+def run_handler(command: list[str], env: dict[str, str], timeout: float) -> bool:
+    """Run the bootstrap, streaming its output (the handler's logs) to standard error
+    as it comes; False if it ran past ``timeout`` seconds and was killed (then the
+    output ends with a newline, for the lines that follow)."""
+    import signal
+    import threading
+
+    # The handler's prints are its logs: they go to standard error, so standard output
+    # holds only the JSON result. Its own session, so that whatever it started dies with
+    # it on a timeout.
+    process = subprocess.Popen(command, env=env, stdin=subprocess.DEVNULL,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                               start_new_session=True)
+    assert process.stdout is not None
+    tail: list[str] = []
+    started = threading.Event()
+    copier = threading.Thread(target=copy_output,
+                              args=(process.stdout, sys.stderr, tail, started), daemon=True)
+    copier.start()
+    timed_out = False
+    try:
+        # The clock starts when the runtime says START, as Lambda's does: starting the
+        # interpreter is not the function's time (it can be slow on a busy machine).
+        limit = time.monotonic() + INIT_SECONDS
+        while not started.is_set() and process.poll() is None and time.monotonic() < limit:
+            started.wait(0.05)
+        process.wait(timeout)
+    except subprocess.TimeoutExpired:
+        timed_out = True
+    finally:
+        # After a timeout, or on Ctrl-C: the handler (and what it started) must not live on.
+        if process.poll() is None or timed_out:
+            try:
+                os.killpg(process.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                process.kill()
+            process.wait()
+        copier.join(5.0)
+        process.stdout.close()
+    if timed_out and tail and not tail[-1].endswith("\n"):
+        sys.stderr.write("\n")
+    return not timed_out
+
+
+def copy_output(
+    source: Any, sink: Any, tail: list[str], started: Any | None = None
+) -> None:
+    """Copy ``source`` (bytes) to ``sink`` (text) chunk by chunk, as it arrives; the
+    last text written is left in ``tail``; ``started`` is set once START is seen."""
+    import codecs
+
+    decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+    while True:
+        chunk = source.read1(65536)
+        text = decoder.decode(chunk, final=not chunk)
+        if text:
+            sink.write(text)
+            sink.flush()
+            tail[:] = [text]
+            if started is not None and "START RequestId" in text:
+                started.set()
+        if not chunk:
+            return
+
+
+def write_timeout_report(request_id: str, message: str, function: LambdaFunction) -> None:
+    """The lines Lambda logs for a timed-out invocation (the handler's own output, kept,
+    is above them)."""
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime())
+    duration = function.timeout * 1000
+    sys.stderr.write(
+        f"{stamp}Z {request_id} {message}\n"
+        f"END RequestId: {request_id}\n"
+        f"REPORT RequestId: {request_id}\tDuration: {duration:.2f} ms\t"
+        f"Memory Size: {function.memory_size} MB\tStatus: timeout\n"
+    )
+    sys.stderr.flush()
+
+
+def invoke_remote(ctx: ProvisionContext, function: LambdaFunction, event: Any) -> InvokeResult:
+    """Invoke the deployed function; its log tail goes to the reporter."""
+    import base64
+
+    from sparta_core.aws import clients as aws_module
+
+    aws = aws_module.for_context(ctx)
+    physical = ctx.service.physical_name(function)
+    client = aws.client("lambda")
+    try:
+        response = client.invoke(FunctionName=physical, Payload=json.dumps(event).encode(),
+                                 LogType="Tail")
+    except Exception as error:
+        if aws_module.error_code(error) == "ResourceNotFoundException":
+            raise InvokeError(
+                f"function {physical} is not deployed on {aws.describe_target()} "
+                "(run `sparta provision`)"
+            ) from None
+        raise aws_module.explain(error, f"invoking {physical}", aws) from None
+    raw = response["Payload"].read()
+    try:
+        payload = json.loads(raw) if raw else None
+    except ValueError:
+        payload = raw.decode(errors="replace")
+    log = base64.b64decode(response.get("LogResult", "") or b"").decode(errors="replace")
+    if log:
+        ctx.reporter.info(f"log tail of {physical}:")
+        for line in log.rstrip().splitlines():
+            ctx.reporter.info(f"  {line}")
+    if response.get("FunctionError"):
+        detail = payload if isinstance(payload, dict) else {}
+        message = f"{detail.get('errorType', 'Error')}: {detail.get('errorMessage', payload)}"
+        return InvokeResult(payload, error=f"function {physical} failed: {message}", log=log)
+    return InvokeResult(payload, log=log)

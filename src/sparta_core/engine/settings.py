@@ -1,0 +1,284 @@
+"""Settings: ``[tool.sparta]`` (or ``sparta.toml``), then ``SPARTA_*``, then flags.
+
+The three sources are merged once, into one frozen :class:`Settings` object that
+travels on the :class:`~sparta_core.engine.context.ProvisionContext`. Plugins declare settings
+of their own through ``sparta_addoption(parser)``; they are read from the same three
+places (a flag is ``-o NAME=VALUE``) and land in ``Settings.options``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+import sys
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+from sparta_core.errors import ConfigError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on Python 3.10 only
+    import tomli as tomllib
+
+ENV_PREFIX = "SPARTA_"
+WORK_DIR_NAME = ".sparta"
+
+
+def _as_str(value: Any, key: str) -> str:
+    if not isinstance(value, (str, int, float)) or isinstance(value, bool):
+        raise ConfigError(f"setting '{key}' must be a string, got {value!r}")
+    return str(value)
+
+
+#: us-east-1, eu-central-2, us-gov-west-1, cn-north-1, ap-southeast-5...
+_REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d{1,2}")
+
+
+def _as_region(value: Any, key: str) -> str:
+    region = _as_str(value, key)
+    if not _REGION.fullmatch(region):
+        raise ConfigError(f"setting '{key}': {region!r} is not an AWS region (like us-east-1)")
+    return region
+
+
+def _as_list(value: Any, key: str) -> tuple[str, ...]:
+    if isinstance(value, str):
+        return tuple(item.strip() for item in value.split(",") if item.strip())
+    if isinstance(value, (list, tuple)) and all(isinstance(item, str) for item in value):
+        return tuple(value)
+    raise ConfigError(f"setting '{key}' must be a list of strings, got {value!r}")
+
+
+def _as_bool(value: Any, key: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in ("1", "true", "yes", "on"):
+        return True
+    if isinstance(value, str) and value.lower() in ("0", "false", "no", "off", ""):
+        return False
+    raise ConfigError(f"setting '{key}' must be true or false, got {value!r}")
+
+
+def _as_mapping(value: Any, key: str) -> Mapping[str, str]:
+    if isinstance(value, str):
+        value = parse_pairs(_as_list(value, key), what=key)
+    if isinstance(value, Mapping):
+        return MappingProxyType({str(k): _as_str(v, f"{key}.{k}") for k, v in value.items()})
+    raise ConfigError(f"setting '{key}' must be a table of strings, got {value!r}")
+
+
+def parse_pairs(pairs: tuple[str, ...] | list[str], *, what: str) -> dict[str, str]:
+    """``["K=V", ...]`` as a dict; an item without ``=`` is an error naming ``what``."""
+    result: dict[str, str] = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name:
+            raise ConfigError(f"{what} expects KEY=VALUE, got {pair!r}")
+        result[name.strip()] = value
+    return result
+
+
+#: The settings sparta itself reads: key in [tool.sparta] -> (field, converter).
+CORE_KEYS: dict[str, tuple[str, Callable[[Any, str], Any]]] = {
+    "service": ("service_ref", _as_str),
+    "s3-bucket": ("s3_bucket", _as_str),
+    "region": ("region", _as_region),
+    "profile": ("profile", _as_str),
+    "endpoint-url": ("endpoint_url", _as_str),
+    "build-id": ("build_id", _as_str),
+    "requirements": ("requirements", _as_str),
+    "exclude": ("exclude", _as_list),
+    "plugins": ("plugins", _as_list),
+    "tags": ("tags", _as_mapping),
+    "params": ("params", _as_mapping),
+    "local": ("local", _as_bool),
+    "noop": ("noop", _as_bool),
+    "index-url": ("index_url", _as_str),
+    "extra-index-url": ("extra_index_url", _as_list),
+    "find-links": ("find_links", _as_list),
+    "exclude-runtime-provided": ("exclude_runtime_provided", _as_bool),
+    "force": ("force", _as_bool),
+    "installer": ("installer", _as_str),
+}
+
+CONVERTERS: dict[str, Callable[[Any, str], Any]] = {
+    "str": _as_str,
+    "list": _as_list,
+    "bool": _as_bool,
+    "mapping": _as_mapping,
+}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a run is configured with; frozen once merged."""
+
+    project_dir: Path
+    service_ref: str = "service:service"
+    stack_name: str | None = None
+    region: str | None = None
+    profile: str | None = None
+    endpoint_url: str | None = None
+    s3_bucket: str | None = None
+    build_id: str | None = None
+    requirements: str | None = None
+    exclude: tuple[str, ...] = ()
+    plugins: tuple[str, ...] = ()
+    tags: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    params: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    local: bool = False
+    noop: bool = False
+    #: ``--yes``: consent given in advance to execute change sets and replace failed stacks.
+    yes: bool = False
+    config_file: Path | None = None
+    options: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    index_url: str | None = None
+    extra_index_url: tuple[str, ...] = ()
+    find_links: tuple[str, ...] = ()
+    exclude_runtime_provided: bool = False
+    #: ``sparta build --force``: rebuild dependencies from scratch, ignoring the cache.
+    force: bool = False
+    #: ``uv`` or ``pip``; unset means uv when available, else pip.
+    installer: str | None = None
+
+    @property
+    def output_dir(self) -> Path:
+        """Where sparta writes what it makes: ``<project>/.sparta``."""
+        return self.project_dir / WORK_DIR_NAME
+
+
+@dataclass(frozen=True)
+class OptionSpec:
+    """A setting a plugin declared through ``sparta_addoption``."""
+
+    name: str
+    help: str
+    default: Any
+    type: str
+
+
+class OptionParser:
+    """What ``sparta_addoption(parser)`` receives: plugins declare their settings here."""
+
+    def __init__(self) -> None:
+        self.specs: dict[str, OptionSpec] = {}
+
+    def add_option(
+        self, name: str, *, help: str = "", default: Any = None, type: str = "str"
+    ) -> None:
+        """Declare setting ``name`` (kebab-case), read from ``[tool.sparta]``,
+        ``SPARTA_<NAME>`` and ``-o name=value``. ``type``: str, list, bool or mapping."""
+        if name in CORE_KEYS or name in self.specs:
+            owner = "sparta" if name in CORE_KEYS else "another plugin"
+            raise ConfigError(f"plugin setting '{name}' is already declared by {owner}")
+        if type not in CONVERTERS:
+            raise ConfigError(f"setting '{name}': type must be one of {', '.join(CONVERTERS)}")
+        self.specs[name] = OptionSpec(name, help, default, type)
+
+
+def find_project_dir(start: Path) -> Path:
+    """The nearest directory at or above ``start`` that holds a sparta configuration,
+    else ``start`` itself."""
+    start = start.resolve()
+    for directory in (start, *start.parents):
+        if (directory / "sparta.toml").is_file():
+            return directory
+        pyproject = directory / "pyproject.toml"
+        if pyproject.is_file() and "sparta" in read_toml(pyproject).get("tool", {}):
+            return directory
+    return start
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{path}: {error}") from None
+
+
+def read_project_config(project_dir: Path) -> tuple[dict[str, Any], Path | None]:
+    """The raw ``[tool.sparta]`` table (or ``sparta.toml``) and the file it came from."""
+    sparta_toml = project_dir / "sparta.toml"
+    if sparta_toml.is_file():
+        data = read_toml(sparta_toml)
+        return dict(data.get("tool", {}).get("sparta", data)), sparta_toml
+    pyproject = project_dir / "pyproject.toml"
+    if pyproject.is_file():
+        table = read_toml(pyproject).get("tool", {}).get("sparta")
+        if table is not None:
+            if not isinstance(table, dict):
+                raise ConfigError(f"{pyproject}: [tool.sparta] must be a table")
+            return dict(table), pyproject
+    return {}, None
+
+
+def env_key(key: str) -> str:
+    return ENV_PREFIX + key.upper().replace("-", "_")
+
+
+def merge_settings(
+    project_dir: Path,
+    file_values: Mapping[str, Any],
+    config_file: Path | None,
+    flags: Mapping[str, Any],
+    parser: OptionParser | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Settings:
+    """Merge file values, then ``SPARTA_*`` variables, then ``flags`` (keyed like the file,
+    ``None`` meaning "not given"; plugin options under ``"options"`` as a dict)."""
+    environ = os.environ if environ is None else environ
+    specs = parser.specs if parser else {}
+    where = str(config_file) if config_file else "configuration"
+    for key in file_values:
+        if key not in CORE_KEYS and key not in specs:
+            close = difflib.get_close_matches(key, [*CORE_KEYS, *specs], n=1)
+            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            raise ConfigError(f"{where}: unknown setting '{key}' in [tool.sparta]{hint}")
+
+    def pick(key: str, convert: Callable[[Any, str], Any]) -> Any:
+        if flags.get(key) is not None:
+            return convert(flags[key], key)
+        if env_key(key) in environ:
+            return convert(environ[env_key(key)], env_key(key))
+        if key in file_values:
+            return convert(file_values[key], f"{where}: {key}")
+        return None
+
+    values: dict[str, Any] = {}
+    for key, (field_name, convert) in CORE_KEYS.items():
+        value = pick(key, convert)
+        if value is not None:
+            values[field_name] = value
+    option_flags = dict(flags.get("options") or {})
+    unknown = set(option_flags) - set(specs)
+    if unknown:
+        raise ConfigError(f"-o {sorted(unknown)[0]}=...: no plugin declares that setting")
+    options: dict[str, Any] = {}
+    for name, spec in specs.items():
+        convert = CONVERTERS[spec.type]
+        if name in option_flags:
+            options[name] = convert(option_flags[name], name)
+        else:
+            value = pick(name, convert)
+            options[name] = spec.default if value is None else value
+    return Settings(
+        project_dir=project_dir,
+        config_file=config_file,
+        options=MappingProxyType(options),
+        **values,
+    )
+
+
+@dataclass(frozen=True)
+class Config:
+    """What ``sparta_configure(config)`` receives."""
+
+    settings: Settings
+    pluginmanager: Any
+    parser: OptionParser

@@ -1,0 +1,293 @@
+"""The pipeline: calls the hooks of ``hookspecs.py`` in order on one ``ProvisionContext``.
+
+A run walks DESIGN's stages:
+
+1. ``sparta_validate_service``: the service is checked; nothing is built yet.
+2. ``sparta_pre_build`` / 3. ``sparta_build`` / 4. ``sparta_post_build``: the build's
+   files (the user's code and, later, its dependencies) are staged.
+5-7. ``sparta_package`` writes the one archive, calling ``sparta_archive`` while open.
+8. ``sparta_upload`` puts the archive in S3 (skipped with ``--noop``).
+9-14. ``sparta_pre_marshall``, ``sparta_marshall``, ``sparta_decorate_function`` and the
+   function's own ``decorators=``, ``sparta_decorate_service``,
+   ``sparta_post_marshall``, ``sparta_validate_template``; the template is then written
+   to ``.sparta/``.
+15-16. ``sparta_converge`` makes the stack match the template (skipped with ``--noop``).
+17. ``sparta_rollback`` runs if any stage failed, then the error goes on to the user.
+18. ``sparta_provisioned`` runs last on success.
+
+Each provider's result is checked before the next stage starts, and hooks are called
+through :func:`sparta_core.engine.hookcall.call_hook`, so that a broken contract or a failure
+names the plugin.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from typing import Any
+
+from sparta_core.engine.context import (
+    Archive,
+    Artifact,
+    BuildResult,
+    ProvisionContext,
+    S3Location,
+    StackResult,
+)
+from sparta_core.engine.hookcall import call_hook, describe_error
+from sparta_core.engine.template import Template
+from sparta_core.errors import SpartaError, StageError, TemplateError
+
+TEMPLATE_FORMATS = ("json", "yaml")
+
+
+class Workflow:
+    """Runs the stages of one command on ``ctx``."""
+
+    def __init__(self, ctx: ProvisionContext) -> None:
+        self.ctx = ctx
+        self.pm = ctx.pluginmanager
+        #: stage -> the plugin that provided its result, for later error messages.
+        self.providers: dict[str, str] = {}
+
+    # -- calling hooks ---------------------------------------------------------------
+
+    def call(
+        self,
+        stage: str,
+        hook_name: str,
+        *,
+        firstresult: bool = False,
+        **kwargs: Any,
+    ) -> list[tuple[str, Any]]:
+        """Call ``hook_name``; see :func:`sparta_core.engine.hookcall.call_hook`."""
+        return call_hook(self.pm, stage, hook_name, firstresult=firstresult, **kwargs)
+
+    def provide(self, stage: str, hook_name: str, expected: type, **kwargs: Any) -> Any:
+        """Call a provider hook and check that its result is an ``expected``."""
+        results = self.call(stage, hook_name, firstresult=True, **kwargs)
+        if not results:
+            raise StageError(
+                stage,
+                f"no plugin provides {hook_name} (is the built-in plugin blocked with -p no:?)",
+            )
+        plugin, result = results[0]
+        self.providers[stage] = plugin
+        if not isinstance(result, expected):
+            raise StageError(
+                stage,
+                f"{hook_name} returned {type(result).__name__}, expected {expected.__name__}",
+                plugin,
+            )
+        return result
+
+    def event(self, stage: str, hook_name: str, **kwargs: Any) -> list[tuple[str, Any]]:
+        """Call an event hook on every implementation, timing it if anyone implements it."""
+        if not getattr(self.pm.hook, hook_name).get_hookimpls():
+            return []
+        with self.ctx.reporter.stage(stage):
+            return self.call(stage, hook_name, **kwargs)
+
+    # -- the stages --------------------------------------------------------------------
+
+    def build(self) -> Archive:
+        """Stages 1-7: validate, build, package."""
+        ctx = self.ctx
+        self.event("validate", "sparta_validate_service", ctx=ctx)
+        self.event("pre-build", "sparta_pre_build", ctx=ctx)
+        with ctx.reporter.stage("build"):
+            ctx.build = self.provide("build", "sparta_build", BuildResult, ctx=ctx)
+        self.event("post-build", "sparta_post_build", ctx=ctx, build=ctx.build)
+        with ctx.reporter.stage("package"):
+            ctx.archive = self.provide("package", "sparta_package", Archive, ctx=ctx)
+        return ctx.archive
+
+    def upload(self) -> None:
+        """Stage 8: the archive (and ``ctx.extra_artifacts``, such as the site) to S3."""
+        ctx = self.ctx
+        assert ctx.archive is not None
+        artifacts = [Artifact("code", ctx.archive.path, ctx.archive.sha256)]
+        artifacts += [Artifact(f"code-{architecture}", archive.path, archive.sha256)
+                      for architecture, archive in sorted(ctx.archives.items())]
+        artifacts += ctx.extra_artifacts
+        with ctx.reporter.stage("upload"):
+            locations = self.provide("upload", "sparta_upload", dict, ctx=ctx, artifacts=artifacts)
+        provider = self.providers["upload"]
+        missing = {artifact.name for artifact in artifacts} - set(locations)
+        if missing:
+            raise StageError(
+                "upload", f"sparta_upload gave no location for {sorted(missing)}", provider
+            )
+        for name, location in locations.items():
+            if not isinstance(location, S3Location):
+                raise StageError(
+                    "upload",
+                    f"sparta_upload gave {type(location).__name__} for '{name}', "
+                    "expected S3Location",
+                    provider,
+                )
+        ctx.locations = locations
+
+    def marshall(self) -> Template:
+        """Stages 9-14: the template, decorated and validated."""
+        ctx = self.ctx
+        self.event("pre-marshall", "sparta_pre_marshall", ctx=ctx)
+        with ctx.reporter.stage("marshall"):
+            template = self.provide("marshall", "sparta_marshall", Template, ctx=ctx)
+        ctx.template = template
+        with ctx.reporter.stage("decorate"):
+            self.decorate(template)
+        self.event("post-marshall", "sparta_post_marshall", ctx=ctx, template=template)
+        with ctx.reporter.stage("validate-template"):
+            before = template.to_json()
+            self.call(
+                "validate-template", "sparta_validate_template", ctx=ctx, template=template
+            )
+            if template.to_json() != before:
+                # Checked once, after all of them (a check after each would serialise the
+                # template once per validator); the built-in validators only read.
+                suspects = [
+                    impl.plugin_name
+                    for impl in self.pm.hook.sparta_validate_template.get_hookimpls()
+                    if self.pm.infos.get(impl.plugin_name) is None
+                    or self.pm.infos[impl.plugin_name].origin != "built-in"
+                ]
+                raise StageError(
+                    "validate-template",
+                    "sparta_validate_template changed the template, which it may only "
+                    "read (change it in sparta_post_marshall)",
+                    ", ".join(suspects) or None,
+                )
+        return template
+
+    def decorate(self, template: Template) -> None:
+        """Stages 11-12: function decorators (hooks, then ``decorators=``), then service
+        decorators. What they return is merged; a logical ID collision is an error."""
+        from sparta_core.stages.marshall.functions import function_ids
+
+        ctx = self.ctx
+        for function in ctx.service.functions.values():
+            function_id = function_ids(function)["function"]
+            for plugin, extra in self.call(
+                "decorate", "sparta_decorate_function",
+                ctx=ctx, function=function, logical_id=function_id, template=template,
+            ):
+                template.merge_resources(extra, f"plugin '{plugin}' (sparta_decorate_function)")
+            for decorator in function.decorators:
+                owner = f"decorator {_name_of(decorator)} of function '{function.key}'"
+                extra = _call_decorator(
+                    decorator, owner,
+                    ctx=ctx, function=function, logical_id=function_id, template=template,
+                )
+                if extra is not None:
+                    template.merge_resources(extra, owner)
+        for plugin, extra in self.call(
+            "decorate", "sparta_decorate_service", ctx=ctx, template=template
+        ):
+            template.merge_resources(extra, f"plugin '{plugin}' (sparta_decorate_service)")
+
+    def converge(self) -> StackResult:
+        """Stages 15-16: the stack made to match the template."""
+        ctx = self.ctx
+        assert ctx.template is not None
+        with ctx.reporter.stage("converge"):
+            ctx.result = self.provide(
+                "converge", "sparta_converge", StackResult, ctx=ctx, template=ctx.template
+            )
+        return ctx.result
+
+    def provision(self, template_format: str = "json") -> StackResult | None:
+        """The whole pipeline; with ``settings.noop``, up to the written template."""
+        ctx = self.ctx
+        try:
+            self.build()
+            if not ctx.settings.noop:
+                self.upload()
+            template = self.marshall()
+            write_template(ctx, template, template_format)
+            if not ctx.settings.noop:
+                self.converge()
+        except BaseException as error:
+            self.rollback(error)
+            raise
+        self.call("provisioned", "sparta_provisioned", ctx=ctx, result=ctx.result)
+        return ctx.result
+
+    def plan(self, show: Callable[[str], None] | None = None, template_format: str = "json") -> Any:
+        """``sparta plan``: build, upload, marshal, then create a change set, show it
+        through ``show`` and delete it; nothing in the stack changes. Returns the
+        built-in converge plugin's ``Outcome`` (its ``changes`` are the change set)."""
+        from sparta_core.stages.converge.operations import converge
+
+        ctx = self.ctx
+        try:
+            self.build()
+            self.upload()
+            template = self.marshall()
+            write_template(ctx, template, template_format)
+            with ctx.reporter.stage("plan"):
+                return converge(ctx, template, execute=False, show=show)
+        except BaseException as error:
+            self.rollback(error)
+            raise
+
+    def rollback(self, error: BaseException) -> None:
+        """Stage 17: every ``sparta_rollback``; their own failures become warnings."""
+        caller = self.pm.hook.sparta_rollback
+        for impl in reversed(caller.get_hookimpls()):
+            kwargs = {"ctx": self.ctx, "error": error}
+            try:
+                impl.function(*(kwargs[name] for name in impl.argnames))
+            except Exception as rollback_error:
+                self.ctx.reporter.warn(
+                    f"sparta_rollback of plugin '{impl.plugin_name}' failed: "
+                    f"{describe_error(rollback_error)}"
+                )
+
+
+def template_path(ctx: ProvisionContext, template_format: str = "json") -> Any:
+    return ctx.work_dir / f"{ctx.service.name}-template.{template_format}"
+
+
+def write_template(ctx: ProvisionContext, template: Template, template_format: str) -> None:
+    """Write ``.sparta/<service>-template.<json|yaml>``."""
+    if template_format not in TEMPLATE_FORMATS:
+        raise TemplateError(f"template format must be json or yaml, not {template_format!r}")
+    body = template.to_json() if template_format == "json" else template.to_yaml()
+    path = template_path(ctx, template_format)
+    partial = path.with_name(path.name + ".partial")
+    partial.write_text(body)
+    partial.replace(path)
+    ctx.stash["sparta.template_path"] = path
+
+
+def _call_decorator(decorator: Callable[..., Any], owner: str, **kwargs: Any) -> Any:
+    """Call a per-function decorator with the keyword arguments it names."""
+    try:
+        parameters = inspect.signature(decorator).parameters
+    except (TypeError, ValueError):
+        parameters = {}  # a builtin or C callable: pass everything
+    unknown = [
+        name for name, parameter in parameters.items()
+        if name not in kwargs
+        and parameter.default is parameter.empty
+        and parameter.kind not in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD)
+    ]
+    if unknown:
+        raise StageError(
+            "decorate",
+            f"{owner} asks for {', '.join(repr(name) for name in unknown)}, which decorators "
+            f"are not given (they get {', '.join(kwargs)})",
+        )
+    try:
+        if parameters and not any(p.kind is p.VAR_KEYWORD for p in parameters.values()):
+            kwargs = {name: value for name, value in kwargs.items() if name in parameters}
+        return decorator(**kwargs)
+    except SpartaError:
+        raise
+    except Exception as error:
+        raise StageError("decorate", f"{owner}: {describe_error(error)}") from error
+
+
+def _name_of(function: Callable[..., Any]) -> str:
+    return getattr(function, "__qualname__", None) or repr(function)

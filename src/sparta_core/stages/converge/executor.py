@@ -1,0 +1,405 @@
+"""The executor: runs the planner's steps against CloudFormation and S3.
+
+Consent: a change set is printed before it is executed, and executing it (or deleting a
+stack whose first create failed) needs consent. ``--yes`` gives it. Otherwise sparta asks
+on the terminal; without a terminal (CI, pipes) it never waits for input: it deletes
+the change set it made, changes nothing, and fails with a message that says to re-run
+with ``--yes``.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sparta_core.aws.clients import Aws, error_code, error_message, explain
+from sparta_core.engine.reporter import Reporter
+from sparta_core.errors import SpartaError
+from sparta_core.stages.converge.events import (
+    EventStream,
+    StackEvent,
+    describe_cause,
+    format_event,
+    root_cause,
+    slowest,
+)
+from sparta_core.stages.converge.planner import (
+    CreateChangeSet,
+    DeleteFailedStack,
+    DiscardChangeSet,
+    ExecuteChangeSet,
+    ResourceChange,
+    ShowNewStack,
+    Step,
+    UploadTemplate,
+    WaitForStack,
+    format_change_set,
+)
+from sparta_core.stages.converge.state import (
+    SUCCESS,
+    StackState,
+    continue_rollback_command,
+    read_stack,
+)
+
+#: StatusReason of a change set that changes nothing (AWS, MiniStack and moto agree).
+EMPTY_MARKERS = ("didn't contain changes", "no updates are to be performed")
+POLL_FIRST = 1.0
+POLL_MAX = 5.0
+
+
+class DeployError(SpartaError):
+    """A stack operation failed; the message names the failing resource and its reason."""
+
+
+class ConsentError(SpartaError):
+    """sparta needs consent it cannot get (no ``--yes``, no terminal) or was refused."""
+
+
+class InterruptedWaitError(SpartaError):
+    """Ctrl-C while CloudFormation works: the operation goes on without sparta."""
+
+    exit_code = 130
+
+
+def interactive() -> bool:
+    """True when a human can answer a question: standard input and error are terminals."""
+    try:
+        return sys.stdin.isatty() and sys.stderr.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+@dataclass
+class Consent:
+    """How the executor gets consent: ``yes`` (``--yes``), else a terminal prompt."""
+
+    yes: bool = False
+    ask: Callable[[str], bool] | None = None
+
+    def __call__(self, question: str, refusal: str) -> None:
+        """Return if consent is given; raise :class:`ConsentError` (with ``refusal``, which
+        says what to do instead) if not."""
+        if self.yes:
+            return
+        ask = self.ask
+        if ask is None:
+            if not interactive():
+                raise ConsentError(f"{refusal} (no terminal to confirm on: re-run with --yes)")
+            import click
+
+            def ask(text: str) -> bool:
+                return click.confirm(text, default=False, err=True)
+
+        if not ask(question):
+            raise ConsentError(f"{refusal} (declined)")
+
+
+@dataclass
+class Outcome:
+    """What converging (or planning) did."""
+
+    stack_name: str
+    status: str = ""
+    stack_id: str | None = None
+    changed: bool = False
+    outputs: dict[str, str] = field(default_factory=dict)
+    changes: list[ResourceChange] = field(default_factory=list)
+    events: list[StackEvent] = field(default_factory=list)
+    slowest: list[tuple[str, float]] = field(default_factory=list)
+    change_set_type: str = ""
+    change_set_id: str = ""
+
+
+class Executor:
+    """Runs steps with ``aws``'s clients, reporting through ``reporter``; change sets are
+    shown through ``show`` (the reporter's info lines unless told otherwise)."""
+
+    def __init__(
+        self,
+        aws: Aws,
+        reporter: Reporter,
+        consent: Consent,
+        show: Callable[[str], None] | None = None,
+    ) -> None:
+        self.aws = aws
+        self.cloudformation = aws.client("cloudformation")
+        self.reporter = reporter
+        self.consent = consent
+        self.show = show or reporter.info
+        self._empty = False
+
+    # -- running a plan --------------------------------------------------------------------
+
+    def run(self, steps: list[Step], outcome: Outcome) -> Outcome:
+        """Run ``steps`` in order, filling ``outcome``."""
+        for step in steps:
+            self.reporter.detail(str(step))
+            if isinstance(step, WaitForStack):
+                self.wait_for(step.stack)
+            elif isinstance(step, DeleteFailedStack):
+                self.delete_failed(step.stack)
+            elif isinstance(step, UploadTemplate):
+                self.upload_template(step)
+            elif isinstance(step, CreateChangeSet):
+                self.create_change_set(step, outcome)
+            elif isinstance(step, ExecuteChangeSet):
+                self.execute_change_set(step.change_set, outcome)
+            elif isinstance(step, DiscardChangeSet):
+                self.discard_change_set(step.change_set, outcome)
+            elif isinstance(step, ShowNewStack):
+                self.show_new_stack(step, outcome)
+            else:  # pragma: no cover - the planner makes only the steps above
+                raise TypeError(f"unknown step {step!r}")
+        return outcome
+
+    # -- waiting ---------------------------------------------------------------------------
+
+    def wait_for(self, stack: StackState) -> StackState | None:
+        """Wait for the operation in progress on ``stack``, showing its events from now."""
+        self.reporter.info(f"stack {stack.name} is in {stack.status}: waiting for it to finish")
+        stream = EventStream(self.cloudformation, stack.stack_id)
+        stream.mark()
+        return self.wait(stack, stream, require_event=False)
+
+    def wait(self, stack: StackState, stream: EventStream, *,
+             require_event: bool = True) -> StackState | None:
+        """Poll until ``stack``'s operation ends; print each new event once.
+
+        With ``require_event``, a final status counts only once the stack's own event
+        for it has been seen, so a status left over from the previous operation (AWS
+        may report it for a moment after the call) is never taken for the result.
+        Returns the final state, or ``None`` once the stack is gone.
+        """
+        interval = POLL_FIRST
+        try:
+            while True:
+                new = self._poll(stream)
+                state = read_stack(self.cloudformation, stack.stack_id)
+                if state is None:
+                    return None
+                if not state.in_progress:
+                    new += self._poll(stream)
+                    seen = any(e.is_stack and e.status == state.status for e in stream.events)
+                    if seen or not require_event or state.status == "DELETE_COMPLETE":
+                        return state
+                time.sleep(interval)
+                interval = min(interval * 1.5, POLL_MAX)
+        except KeyboardInterrupt:
+            raise InterruptedWaitError(
+                f"interrupted: CloudFormation goes on with stack {stack.name} without sparta; "
+                "run the same command again to attach to it, or `sparta status` to see it"
+            ) from None
+
+    def _poll(self, stream: EventStream) -> list[StackEvent]:
+        try:
+            new = stream.poll()
+        except Exception as error:
+            if error_code(error) == "ValidationError":
+                return []  # the stack is gone; its state says so next
+            raise
+        for event in new:
+            self.reporter.info(format_event(event, stream.started))
+        return new
+
+    # -- the steps ---------------------------------------------------------------------
+
+    def delete_failed(self, stack: StackState) -> None:
+        stream = EventStream(self.cloudformation, stack.stack_id)
+        stream.poll()
+        earlier = describe_cause(root_cause(stream.events))
+        self.reporter.info(
+            f"stack {stack.name} is in {stack.status}: its first create failed ({earlier}); "
+            "it holds nothing and must be deleted before it can be created again"
+        )
+        self.consent(
+            f"Delete stack {stack.name} and create it again?",
+            f"stack {stack.name} is in {stack.status} (its first create failed: {earlier}); "
+            "nothing was changed; `sparta provision --yes` deletes it and creates it again",
+        )
+        self.delete(stack)
+
+    def delete(self, stack: StackState) -> None:
+        """Delete ``stack`` and wait, streaming its events; raise if it is not gone."""
+        stream = EventStream(self.cloudformation, stack.stack_id)
+        stream.mark()
+        self.cloudformation.delete_stack(StackName=stack.stack_id)
+        state = self.wait(stack, stream)
+        if state is not None and state.status != "DELETE_COMPLETE":
+            cause = describe_cause(root_cause(stream.events))
+            raise DeployError(f"deleting stack {stack.name} failed ({state.status}): {cause}")
+
+    def upload_template(self, step: UploadTemplate) -> None:
+        try:
+            self.aws.client("s3").put_object(
+                Bucket=step.bucket, Key=step.key, Body=step.body.encode(),
+                ServerSideEncryption="AES256", ContentType="application/json",
+            )
+        except Exception as error:
+            doing = f"uploading the template to s3://{step.bucket}"
+            raise explain(error, doing, self.aws) from None
+        self.reporter.detail(f"template uploaded to s3://{step.bucket}/{step.key}")
+
+    def create_change_set(self, step: CreateChangeSet, outcome: Outcome) -> None:
+        """Create the change set and wait until CloudFormation has computed it."""
+        from sparta_core import __version__
+
+        try:
+            response = self.cloudformation.create_change_set(
+                StackName=step.stack_name,
+                ChangeSetName=step.change_set_name,
+                ChangeSetType=step.change_set_type,
+                TemplateURL=step.template_url,
+                Parameters=step.api_parameters(),
+                Tags=[{"Key": key, "Value": value} for key, value in step.tags],
+                Capabilities=list(step.capabilities),
+                Description=f"sparta {__version__}",
+            )
+        except Exception as error:
+            if error_code(error) == "ValidationError":
+                raise DeployError(
+                    f"CloudFormation refused the template of stack {step.stack_name}: "
+                    f"{error_message(error)}"
+                ) from None
+            raise explain(error, f"creating a change set for stack {step.stack_name}",
+                          self.aws) from None
+        outcome.stack_id = response["StackId"]
+        outcome.change_set_id = response["Id"]
+        outcome.change_set_type = step.change_set_type
+        description = self._wait_for_change_set(response["Id"], response["StackId"])
+        outcome.changes = self._changes(description)
+        status = description.get("Status")
+        reason = description.get("StatusReason") or ""
+        if status == "FAILED" and any(marker in reason.lower() for marker in EMPTY_MARKERS):
+            outcome.changes = []
+            self._empty = True
+            return
+        self._empty = False
+        if status != "CREATE_COMPLETE":
+            self._discard(response["Id"], step, response["StackId"])
+            raise DeployError(
+                f"the change set for stack {step.stack_name} failed: {reason or status}"
+            )
+
+    def _wait_for_change_set(self, change_set_id: str, stack_id: str) -> dict[str, Any]:
+        interval = 0.2
+        while True:
+            description = self.cloudformation.describe_change_set(
+                ChangeSetName=change_set_id, StackName=stack_id
+            )
+            if description.get("Status") in ("CREATE_COMPLETE", "FAILED", "DELETE_COMPLETE",
+                                              "DELETE_FAILED"):
+                return description
+            time.sleep(interval)
+            interval = min(interval * 1.5, 2.0)
+
+    def _changes(self, description: dict[str, Any]) -> list[ResourceChange]:
+        changes = [ResourceChange.from_api(change) for change in description.get("Changes", [])]
+        token = description.get("NextToken")
+        while token:
+            page = self.cloudformation.describe_change_set(
+                ChangeSetName=description["ChangeSetId"], StackName=description["StackId"],
+                NextToken=token,
+            )
+            changes.extend(ResourceChange.from_api(c) for c in page.get("Changes", []))
+            token = page.get("NextToken")
+        return changes
+
+    def _discard(self, change_set_id: str, step: CreateChangeSet, stack_id: str) -> None:
+        """Delete the change set and, for a CREATE, the empty stack it made."""
+        try:
+            self.cloudformation.delete_change_set(ChangeSetName=change_set_id)
+        except Exception as error:  # the change set may already be gone
+            self.reporter.detail(f"deleting change set {step.change_set_name}: {error}")
+        if step.change_set_type == "CREATE":
+            state = read_stack(self.cloudformation, stack_id)
+            if state is not None and state.status == "REVIEW_IN_PROGRESS":
+                self.cloudformation.delete_stack(StackName=stack_id)
+
+    def _no_changes(self, step: CreateChangeSet, outcome: Outcome) -> None:
+        self._discard(outcome.change_set_id, step, outcome.stack_id or step.stack_name)
+        self.show(f"stack {step.stack_name}: no changes")
+        state = read_stack(self.cloudformation, outcome.stack_id or step.stack_name)
+        if state is not None:
+            outcome.status = state.status
+            outcome.outputs = state.outputs
+        outcome.changed = False
+
+    def discard_change_set(self, step: CreateChangeSet, outcome: Outcome) -> None:
+        if self._empty:
+            self._no_changes(step, outcome)
+            return
+        for line in format_change_set(step, outcome.changes):
+            self.show(line)
+        self._discard(outcome.change_set_id, step, outcome.stack_id or step.stack_name)
+        state = read_stack(self.cloudformation, step.stack_name)
+        outcome.status = state.status if state else "DOES_NOT_EXIST"
+
+    def show_new_stack(self, step: ShowNewStack, outcome: Outcome) -> None:
+        self.show(
+            f"stack {step.stack.name} is in {step.stack.status} (its first create failed); "
+            "`sparta provision --yes` deletes it and creates it again with:"
+        )
+        outcome.changes = [ResourceChange("Add", logical_id, kind)
+                           for logical_id, kind in step.resources]
+        for change in outcome.changes:
+            self.show(str(change))
+        outcome.status = step.stack.status
+
+    def execute_change_set(self, step: CreateChangeSet, outcome: Outcome) -> None:
+        """Show the change set, get consent, execute it and wait; raise on failure."""
+        if self._empty:
+            self._no_changes(step, outcome)
+            return
+        assert outcome.stack_id is not None
+        for line in format_change_set(step, outcome.changes):
+            self.show(line)
+        try:
+            self.consent(
+                f"Execute change set {step.change_set_name} on stack {step.stack_name}?",
+                f"change set for stack {step.stack_name} not executed; nothing changed",
+            )
+        except ConsentError:
+            self._discard(outcome.change_set_id, step, outcome.stack_id)
+            raise
+        stream = EventStream(self.cloudformation, outcome.stack_id)
+        stream.mark()
+        self.cloudformation.execute_change_set(ChangeSetName=outcome.change_set_id)
+        stack = StackState(step.stack_name, outcome.stack_id, "EXECUTING")
+        state = self.wait(stack, stream)
+        outcome.events = stream.events
+        outcome.slowest = slowest(stream.events)
+        outcome.changed = True
+        if state is None:
+            raise DeployError(f"stack {step.stack_name} disappeared while it was deployed")
+        outcome.status = state.status
+        outcome.outputs = state.outputs
+        if state.status not in SUCCESS:
+            raise DeployError(self.failure_message(step, state, stream.events))
+
+    def failure_message(self, step: CreateChangeSet, state: StackState,
+                        events: list[StackEvent]) -> str:
+        """One line: what failed, the root cause, the state left, what to do next."""
+        cause = describe_cause(root_cause(events))
+        name = step.stack_name
+        if state.status in ("ROLLBACK_COMPLETE", "CREATE_FAILED"):
+            return (
+                f"creating stack {name} failed: {cause}; the stack is left in "
+                f"{state.status} and runs nothing: fix the cause, then `sparta provision "
+                "--yes` deletes it and creates it again"
+            )
+        if state.status == "UPDATE_ROLLBACK_COMPLETE":
+            return (
+                f"updating stack {name} failed: {cause}; CloudFormation rolled it back "
+                "(UPDATE_ROLLBACK_COMPLETE): the previous version still runs"
+            )
+        if state.status == "UPDATE_ROLLBACK_FAILED":
+            return (
+                f"updating stack {name} failed: {cause}; the rollback failed too "
+                "(UPDATE_ROLLBACK_FAILED): fix what blocks it, then run `"
+                f"{continue_rollback_command(state, self.aws.region)}`"
+            )
+        return f"stack {name} ended in {state.status}: {cause}"

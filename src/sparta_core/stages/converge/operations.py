@@ -1,0 +1,147 @@
+"""The stack operations behind ``provision``, ``plan``, ``delete`` and ``status``.
+
+The template goes to S3 under a content-addressed key (``<service>/<sha256>.json``) and
+is passed by ``TemplateURL``. Then the planner (:mod:`sparta_core.stages.converge.planner`) decides
+and the executor (:mod:`sparta_core.stages.converge.executor`) acts; see :mod:`sparta_core.stages.converge`.
+Stack tags are ``sparta:build-id``, ``sparta:version`` and the ``tags`` setting
+(``--tag``); parameters come from the ``params`` setting (``--param``).
+
+:func:`converge` serves the built-in ``sparta_converge`` and ``sparta plan``
+(``execute=False``); :func:`delete_stack` and :func:`read_status` serve ``sparta delete``
+and ``sparta status``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from typing import Any
+
+from sparta_core.aws import clients as aws_module
+from sparta_core.engine.context import ProvisionContext
+from sparta_core.engine.template import Template
+from sparta_core.errors import SpartaError
+from sparta_core.stages.converge.executor import Consent, DeployError, Executor, Outcome
+from sparta_core.stages.converge.planner import DesiredStack, RemoteState, WaitForStack, plan
+from sparta_core.stages.converge.state import StackState, read_stack
+
+OUTCOME_KEY = "sparta.converge"
+
+
+def stack_tags(ctx: ProvisionContext) -> dict[str, str]:
+    """The user's tags, then sparta's own (which the user cannot override)."""
+    from sparta_core import __version__
+
+    return {
+        **dict(ctx.settings.tags),
+        "sparta:build-id": ctx.build_id,
+        "sparta:version": __version__,
+    }
+
+
+def desired_stack(ctx: ProvisionContext, template: Template, aws: aws_module.Aws) -> DesiredStack:
+    body = template.to_json()
+    digest = hashlib.sha256(body.encode()).hexdigest()
+    bucket = aws_module.artifact_bucket(ctx)
+    key = f"{ctx.service.name}/{digest}.json"
+    return DesiredStack(
+        name=ctx.stack_name,
+        template=template.to_dict(),
+        template_body=body,
+        template_bucket=bucket,
+        template_key=key,
+        template_url=aws.s3_https_url(bucket, key),
+        parameters=dict(ctx.settings.params),
+        tags=stack_tags(ctx),
+    )
+
+
+def converge(
+    ctx: ProvisionContext,
+    template: Template,
+    *,
+    execute: bool = True,
+    show: Callable[[str], None] | None = None,
+    ask: Callable[[str], bool] | None = None,
+) -> Outcome:
+    """Plan and run: read the remote state, plan, run the steps; after waiting for an
+    operation in progress, read and plan again. ``execute=False`` shows the change set
+    and deletes it instead of executing it."""
+    from sparta_core.stages.upload.plugin import object_exists
+
+    aws = aws_module.for_context(ctx)
+    desired = desired_stack(ctx, template, aws)
+    cloudformation = aws.client("cloudformation")
+    executor = Executor(aws, ctx.reporter, Consent(ctx.settings.yes, ask), show=show)
+    outcome = Outcome(stack_name=desired.name)
+    try:
+        while True:
+            remote = RemoteState(
+                stack=read_stack(cloudformation, desired.name),
+                template_present=object_exists(
+                    aws.client("s3"), desired.template_bucket, desired.template_key
+                ),
+                region=aws.region,
+            )
+            steps = plan(desired, remote, execute=execute)
+            if len(steps) == 1 and isinstance(steps[0], WaitForStack):
+                executor.run(steps, outcome)
+                continue
+            ctx.stash[OUTCOME_KEY] = outcome
+            return executor.run(steps, outcome)
+    except SpartaError:
+        raise
+    except Exception as error:
+        if aws_module.error_code(error) or "botocore" in type(error).__module__:
+            raise aws_module.explain(error, f"stack {desired.name}", aws) from None
+        raise
+
+
+def delete_stack(ctx: ProvisionContext, ask: Callable[[str], bool] | None = None) -> bool:
+    """Delete the stack and wait, streaming events; waits for an operation in progress
+    first. Returns False if there was no stack (which is not an error)."""
+    aws = aws_module.for_context(ctx)
+    cloudformation = aws.client("cloudformation")
+    executor = Executor(aws, ctx.reporter, Consent(ctx.settings.yes, ask))
+    try:
+        # The command's first call: an unreachable endpoint fails in seconds.
+        state = read_stack(aws.probe_client("cloudformation"), ctx.stack_name)
+        if state is not None and state.in_progress:
+            state = executor.wait_for(state)
+            state = read_stack(cloudformation, ctx.stack_name) if state else None
+        if state is None:
+            return False
+        executor.consent(
+            f"Delete stack {state.name} and everything in it?",
+            f"stack {state.name} not deleted",
+        )
+        ctx.reporter.info(f"deleting stack {state.name} ({state.status})")
+        executor.delete(state)
+    except SpartaError:
+        raise
+    except Exception as error:
+        raise aws_module.explain(error, f"deleting stack {ctx.stack_name}", aws) from None
+    return True
+
+
+def read_status(ctx: ProvisionContext, last_events: int = 8) -> tuple[StackState | None,
+                                                                        list[Any]]:
+    """The stack's state and its last few events, newest last."""
+    from sparta_core.stages.converge.events import StackEvent
+
+    aws = aws_module.for_context(ctx)
+    cloudformation = aws.client("cloudformation")
+    try:
+        # The command's first call: an unreachable endpoint fails in seconds.
+        state = read_stack(aws.probe_client("cloudformation"), ctx.stack_name)
+        if state is None:
+            return None, []
+        page = cloudformation.describe_stack_events(StackName=state.stack_id)
+    except Exception as error:
+        raise aws_module.explain(error, f"reading stack {ctx.stack_name}", aws) from None
+    events = [StackEvent.from_api(raw) for raw in page.get("StackEvents", [])[:last_events]]
+    events.reverse()
+    return state, events
+
+
+__all__ = ["DeployError", "converge", "delete_stack", "read_status"]

@@ -1,0 +1,29 @@
+"""Built-in plugin ``converge``: make the stack match the template, through a change set.
+
+The work is in :mod:`sparta_core.stages.converge` (imported when the hook runs, so that a build
+that never converges does not load it).
+"""
+
+from __future__ import annotations
+
+from sparta_core.engine.context import ProvisionContext, StackResult
+from sparta_core.engine.template import Template
+from sparta_core.hookspecs import hookimpl
+
+
+@hookimpl(trylast=True)
+def sparta_converge(ctx: ProvisionContext, template: Template) -> StackResult:
+    from sparta_core.stages.converge.operations import converge
+
+    outcome = converge(ctx, template)
+    if outcome.slowest:
+        ctx.reporter.info(
+            "  slowest: " + ", ".join(f"{lid} {sec:.1f}s" for lid, sec in outcome.slowest)
+        )
+    return StackResult(
+        stack_name=outcome.stack_name,
+        status=outcome.status,
+        stack_id=outcome.stack_id,
+        changed=outcome.changed,
+        outputs=dict(outcome.outputs),
+    )

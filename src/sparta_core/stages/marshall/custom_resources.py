@@ -1,0 +1,286 @@
+"""Custom resources: what CloudFormation cannot express, done by a Lambda handler.
+
+A *custom resource type* names a handler that ships in the archive (a function of
+``sparta_runtime`` or of a plugin's own module) and the IAM statements that handler needs
+for a given resource's properties. Types are registered through the
+``sparta_custom_resource_types(register)`` hook, the way tox registers environment
+types: the built-in plugin registers the ones sparta's own event sources need, and any
+plugin registers more the same way.
+
+:func:`add_custom_resource` puts one resource of a type in the template. The first
+resource of a type also adds that type's *provider*: one ``AWS::Lambda::Function`` (with
+its log group and its own role) per type per service, running the handler from the
+service's archive. Each further resource of the type adds only the statements it needs
+to the provider's role, so the role allows exactly what the stack's resources of that
+type touch. The Lambda side of the protocol is :mod:`sparta_core.runtime.custom_resource`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from sparta_core.errors import PluginError, TemplateError
+from sparta_core.model.naming import logical_id as make_logical_id
+
+if TYPE_CHECKING:
+    from sparta_core.engine.context import ProvisionContext
+    from sparta_core.engine.template import Template
+
+TYPE_NAME = re.compile(r"[A-Za-z0-9_@-]{1,60}")
+HANDLER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+")
+STASH_KEY = "sparta.custom_resource_types"
+PROVIDER_OWNER = "sparta's custom resource framework"
+#: Seconds CloudFormation waits for a response beyond the provider's own timeout.
+SERVICE_TIMEOUT_SLACK = 60
+
+StatementsFor = Callable[[Mapping[str, Any]], list[dict[str, Any]]]
+
+
+@dataclass(frozen=True)
+class CustomResourceType:
+    """A kind of custom resource and the handler that implements it.
+
+    ``name`` becomes the resource type ``Custom::<name>``. ``handler`` is the
+    ``module.function`` Lambda calls, found in the service's archive (sparta's own
+    handlers live in ``sparta_runtime``; a plugin ships its module with the
+    ``sparta_archive`` hook). ``statements(properties)`` returns the IAM statements the
+    handler needs for one resource with those (template) properties; they are added to
+    the provider's role. ``timeout`` and ``memory_size`` configure the provider function.
+    """
+
+    name: str
+    handler: str
+    statements: StatementsFor = field(default=lambda properties: [])
+    description: str = ""
+    timeout: int = 120
+    memory_size: int = 128
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not TYPE_NAME.fullmatch(self.name):
+            raise PluginError(
+                f"custom resource type name {self.name!r} must be 1-60 letters, digits, "
+                "'_', '@' or '-'"
+            )
+        if not isinstance(self.handler, str) or not HANDLER.fullmatch(self.handler):
+            raise PluginError(
+                f"custom resource type '{self.name}': handler {self.handler!r} must be "
+                "'module.function'"
+            )
+        if not callable(self.statements):
+            raise PluginError(f"custom resource type '{self.name}': statements must be callable")
+        if isinstance(self.timeout, bool) or not isinstance(self.timeout, int) or not (
+            1 <= self.timeout <= 900
+        ):
+            raise PluginError(f"custom resource type '{self.name}': timeout must be 1-900 s")
+
+    @property
+    def resource_type(self) -> str:
+        return f"Custom::{self.name}"
+
+
+class CustomResourceRegistry:
+    """The custom resource types of one run, by name; passed to the
+    ``sparta_custom_resource_types`` hook as ``register``."""
+
+    def __init__(self) -> None:
+        self._types: dict[str, CustomResourceType] = {}
+        self._origins: dict[str, str] = {}
+        #: The plugin whose hook implementation is running, for messages.
+        self.plugin = "?"
+
+    def add(self, resource_type: CustomResourceType) -> None:
+        """Register ``resource_type``; a name registered twice is an error."""
+        if not isinstance(resource_type, CustomResourceType):
+            raise PluginError(
+                f"plugin '{self.plugin}' registered {resource_type!r}, not a CustomResourceType"
+            )
+        name = resource_type.name
+        if name in self._types:
+            raise PluginError(
+                f"custom resource type '{name}' is registered by plugin '{self.plugin}' but "
+                f"already by plugin '{self._origins[name]}'"
+            )
+        self._types[name] = resource_type
+        self._origins[name] = self.plugin
+
+    def get(self, name: str) -> CustomResourceType:
+        """The type called ``name``; an unknown name is a ``TemplateError``."""
+        if name not in self._types:
+            known = ", ".join(sorted(self._types)) or "none"
+            raise TemplateError(
+                f"no plugin registers the custom resource type '{name}' (registered: {known})"
+            )
+        return self._types[name]
+
+    def origin(self, name: str) -> str:
+        return self._origins[name]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._types
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(sorted(self._types))
+
+
+def custom_resource_types(ctx: ProvisionContext | None) -> CustomResourceRegistry:
+    """The run's registry, built on first use by calling every
+    ``sparta_custom_resource_types`` implementation (cached on ``ctx.stash``)."""
+    if ctx is None:
+        from sparta_core.stages.marshall import custom_resource_types as builtin
+
+        registry = CustomResourceRegistry()
+        registry.plugin = "custom-resources"
+        builtin.sparta_custom_resource_types(register=registry)
+        return registry
+    cached = ctx.stash.get(STASH_KEY)
+    if isinstance(cached, CustomResourceRegistry):
+        return cached
+    registry = CustomResourceRegistry()
+    caller = ctx.pluginmanager.hook.sparta_custom_resource_types
+    # Called one by one (registration order, built-ins first) so that a duplicate
+    # or a failure names the plugin.
+    for impl in caller.get_hookimpls():
+        registry.plugin = impl.plugin_name
+        kwargs = {"register": registry}
+        try:
+            impl.function(*(kwargs[name] for name in impl.argnames))
+        except PluginError:
+            raise
+        except Exception as error:
+            raise PluginError(
+                f"plugin '{impl.plugin_name}' failed in sparta_custom_resource_types: "
+                f"{type(error).__name__}: {error}"
+            ) from error
+    ctx.stash[STASH_KEY] = registry
+    return registry
+
+
+# -- the provider function ---------------------------------------------------------------
+
+
+def provider_ids(type_name: str) -> dict[str, str]:
+    """Stable logical IDs of a type's provider function, role and log group."""
+    base = make_logical_id(type_name, "Provider")
+    return {"function": base, "role": base + "Role", "log_group": base + "LogGroup"}
+
+
+def provider_function_name(service_name: str, type_name: str) -> str:
+    """``<service>-<type>``, shortened with a hash to Lambda's 64 characters."""
+    name = re.sub(r"[^A-Za-z0-9_-]", "-", f"{service_name}-{type_name}")
+    if len(name) > 64:
+        name = name[:55] + "-" + hashlib.sha256(name.encode()).hexdigest()[:8]
+    return name
+
+
+def _ensure_provider(
+    ctx: ProvisionContext, template: Template, resource_type: CustomResourceType
+) -> dict[str, Any]:
+    """The provider's role resource, adding function, role and log group on first use."""
+    from sparta_core.stages.marshall.functions import (
+        add_execution_role,
+        add_log_group,
+        code_location,
+        logs_statement,
+    )
+
+    ids = provider_ids(resource_type.name)
+    if ids["role"] in template.resources:
+        if template.owner_of(ids["role"]) != PROVIDER_OWNER:
+            raise TemplateError(
+                f"logical ID '{ids['role']}' belongs to {template.owner_of(ids['role'])}, "
+                f"not to the provider of custom resource type '{resource_type.name}'"
+            )
+        return template.resources[ids["role"]]
+    if ctx.archive is None:
+        raise TemplateError("custom resources need the service's archive, which is not built")
+    service = ctx.service
+    name = provider_function_name(service.name, resource_type.name)
+    add_log_group(template, ids["log_group"], name, PROVIDER_OWNER)
+    role = add_execution_role(
+        template, ids["role"], [logs_statement(name)],
+        policy_name=f"{resource_type.name}-provider", owner=PROVIDER_OWNER,
+    )
+    description = resource_type.description or f"sparta custom resource {resource_type.name}"
+    template.add_resource(
+        ids["function"], "AWS::Lambda::Function",
+        {
+            "FunctionName": name,
+            "Description": description[:256],
+            "Handler": resource_type.handler,
+            "Runtime": service.runtime,
+            "Architectures": [service.architecture],
+            "MemorySize": resource_type.memory_size,
+            "Timeout": resource_type.timeout,
+            "Code": code_location(ctx, template),
+            "Role": {"Fn::GetAtt": [ids["role"], "Arn"]},
+            "Tags": [{"Key": "sparta:service", "Value": service.name}],
+        },
+        owner=PROVIDER_OWNER,
+        DependsOn=[ids["log_group"]],
+    )
+    return role
+
+
+def after_the_last_on(
+    template: Template, type_name: str, prop: str, value: Any
+) -> list[str]:
+    """``[logical ID]`` of the last ``Custom::<type_name>`` already in ``template`` whose
+    ``prop`` is ``value`` (``[]`` if none). For types that read, change and write a
+    whole configuration (a bucket's notifications, a repository's triggers): depending
+    on it makes resources on the same target run one after the other, never in parallel."""
+    earlier = [
+        logical_id for logical_id, resource in template.resources.items()
+        if resource.get("Type") == f"Custom::{type_name}"
+        and resource.get("Properties", {}).get(prop) == value
+    ]
+    return earlier[-1:]
+
+
+def add_custom_resource(
+    ctx: ProvisionContext,
+    template: Template,
+    type_name: str,
+    logical_id: str,
+    properties: Mapping[str, Any],
+    *,
+    owner: str,
+    **attributes: Any,
+) -> dict[str, Any]:
+    """Add a ``Custom::<type_name>`` resource with ``properties`` (template values) and
+    return its dict; add the type's provider on first use and the statements this
+    resource needs to the provider's role. ``attributes`` are resource attributes
+    (``DependsOn``...). An unknown type or a taken logical ID is an error."""
+    resource_type = custom_resource_types(ctx).get(type_name)
+    from sparta_core.stages.marshall.functions import role_statements
+
+    role = _ensure_provider(ctx, template, resource_type)
+    statements = role_statements(role)
+    for statement in resource_type.statements(properties):
+        if statement not in statements:
+            statements.append(statement)
+    function_id = provider_ids(type_name)["function"]
+    return template.add_resource(
+        logical_id,
+        resource_type.resource_type,
+        {
+            "ServiceToken": {"Fn::GetAtt": [function_id, "Arn"]},
+            "ServiceTimeout": resource_type.timeout + SERVICE_TIMEOUT_SLACK,
+            **properties,
+        },
+        owner=owner,
+        **attributes,
+    )
+
+
+__all__ = [
+    "CustomResourceRegistry",
+    "CustomResourceType",
+    "add_custom_resource",
+    "after_the_last_on",
+    "custom_resource_types",
+    "provider_ids",
+]
