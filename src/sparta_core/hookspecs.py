@@ -35,6 +35,7 @@ if TYPE_CHECKING:
         Archive,
         Artifact,
         BuildResult,
+        PlanResult,
         ProvisionContext,
         S3Location,
         StackResult,
@@ -95,10 +96,12 @@ def sparta_validate_service(ctx: ProvisionContext) -> None:
     Called on every implementation, with ``ctx.service`` loaded and nothing built.
     Raise :class:`sparta_core.errors.ServiceDefinitionError` (or any
     ``SpartaError``) with a one-line message to stop the run; nothing has changed yet.
-    The built-in plugin checks the model and that every handler resolves; unless
-    ``--noop``, the built-in ``preconditions`` plugin then checks AWS: the artifact
-    bucket exists, every role named by string exists (looked up once) and the stack's
-    state is known. Must not change ``ctx.service``. Return value ignored.
+    The order is declared: the built-in ``validate`` (``tryfirst``) checks the model and
+    that every handler resolves before any plugin's implementation runs; the built-in
+    ``preconditions`` (``trylast``) runs after all of them and, unless ``--noop``, checks
+    AWS: the artifact bucket exists, every role named by string exists (looked up once)
+    and the stack's state is known. Must not change ``ctx.service``. Return value
+    ignored.
 
     ``spartaconf.py``: may implement it.
     """
@@ -293,15 +296,16 @@ def sparta_custom_resource_types(register: CustomResourceRegistry) -> None:
     """Register custom resource types: ``register.add(CustomResourceType(...))``.
 
     Called on every implementation, at most once per run, the first time the template
-    needs a custom resource (during ``sparta_marshall`` or a decorator), in registration
-    order (built-ins first). A :class:`~sparta_core.stages.marshall.custom_resources.CustomResourceType`
+    needs a custom resource (during ``sparta_marshall`` or a decorator), in pluggy's
+    order. A :class:`~sparta_core.stages.marshall.custom_resources.CustomResourceType`
     names the type (the resource becomes ``Custom::<name>``), the ``module.function``
     handler that implements it inside the archive (ship your module with
     ``sparta_archive``; build it on ``sparta_runtime.custom_resource.handle``, which
     speaks CloudFormation's response protocol), and the IAM statements that handler
     needs for one resource's properties. A name registered twice is an error naming
-    both plugins. Add resources of a type with
-    :func:`sparta_core.stages.marshall.custom_resources.add_custom_resource`. Return value ignored.
+    both plugins (the one registered earlier is said to have it already). Add resources
+    of a type with :func:`sparta_core.stages.marshall.custom_resources.add_custom_resource`.
+    Return value ignored.
 
     ``spartaconf.py``: may implement it.
     """
@@ -321,6 +325,22 @@ def sparta_converge(ctx: ProvisionContext, template: Template) -> StackResult | 
     :class:`~sparta_core.engine.context.StackResult`, stored as ``ctx.result``; the first
     non-``None`` result wins. Raise ``SpartaError`` naming the failing resource and its
     reason when the stack operation fails.
+
+    ``spartaconf.py``: may implement it.
+    """
+
+
+@hookspec(firstresult=True)
+def sparta_plan(ctx: ProvisionContext, template: Template) -> PlanResult | None:
+    """Provider for ``sparta plan``: say what ``sparta_converge`` would change to make
+    the stack match ``template``, and change nothing.
+
+    Called instead of ``sparta_converge`` by ``sparta plan``, after the artifacts are
+    uploaded and the template is validated. Return a
+    :class:`~sparta_core.engine.context.PlanResult` (its ``lines`` are printed as they
+    are, ``changes`` counts the resources that would change); the first non-``None``
+    result wins. A plugin that implements ``sparta_converge`` must implement this hook
+    too, or ``sparta plan`` refuses to run rather than show what the built-in would do.
 
     ``spartaconf.py``: may implement it.
     """

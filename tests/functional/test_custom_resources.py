@@ -102,7 +102,8 @@ def sparta_decorate_service(ctx, template):
 '''
     line = build_error(cli, make_project, FUNCTION, files={"spartaconf.py": plugin})
     assert line == (
-        "error: no plugin registers the custom resource type 'Nope' (registered: "
+        "error: stage 'decorate' (plugin 'spartaconf'): no plugin registers the custom "
+        "resource type 'Nope' (registered: "
         "SpartaCodeCommitTrigger, SpartaS3BucketNotification, SpartaS3Site)"
     )
 
@@ -136,7 +137,10 @@ def fn(event, context):
     return handle(event, context)
 '''
     line = build_error(cli, make_project, body, files={"spartaconf.py": plugin})
-    assert line.startswith("error: custom resource type name 'Bad Name' must be")
+    assert line.startswith(
+        "error: stage 'marshall' (plugin 'spartaconf'): custom resource type name 'Bad Name' "
+        "must be"
+    )
 
 
 def test_decorator_colliding_with_an_event_source_resource_is_an_error(cli, make_project):

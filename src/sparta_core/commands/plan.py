@@ -26,7 +26,9 @@ def plan(
 
     run = deploy_context(ctx, "plan", s3_bucket=s3_bucket, tags=tags, params=params,
                          build_id=build_id)
-    outcome = Workflow(run).plan(show=click.echo)
-    if outcome.changes:
-        click.echo(f"{outcome.stack_name}: {len(outcome.changes)} change(s) planned; "
+    planned = Workflow(run).plan()
+    for line in planned.lines:
+        click.echo(line)
+    if planned.changes:
+        click.echo(f"{planned.stack_name}: {planned.changes} change(s) planned; "
                    "nothing was executed")

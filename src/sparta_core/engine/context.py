@@ -88,6 +88,17 @@ class StackResult:
 
 
 @dataclass
+class PlanResult:
+    """What ``sparta_plan`` returns: what converging would do, as printable lines."""
+
+    stack_name: str
+    #: One line per change (and any notes), printed by ``sparta plan`` as they are.
+    lines: list[str] = field(default_factory=list)
+    #: How many resources would change; 0 means the stack already matches.
+    changes: int = 0
+
+
+@dataclass
 class ProvisionContext:
     """Everything a run knows; hooks receive it as ``ctx``.
 

@@ -33,6 +33,7 @@ from typing import Any
 import pluggy
 
 from sparta_core import hookspecs
+from sparta_core.engine.hookcall import attribute
 from sparta_core.errors import PluginError, location_in
 
 ENTRY_POINT_GROUP = "sparta"
@@ -41,8 +42,8 @@ LOCAL_PLUGIN_FILE = "spartaconf.py"
 
 #: Built-in plugins by name, in registration order.
 BUILTIN_PLUGINS: dict[str, str] = {
-    # Registered first so that its checks (AWS calls) run after the model checks of
-    # "validate": pluggy calls the last registered first.
+    # The order of the checks of sparta_validate_service is declared by the plugins
+    # themselves ("validate" is tryfirst, "preconditions" trylast), not by this list.
     "preconditions": "sparta_core.stages.validate.preconditions",
     "validate": "sparta_core.stages.validate.service",
     "build": "sparta_core.stages.build.plugin",
@@ -56,6 +57,9 @@ BUILTIN_PLUGINS: dict[str, str] = {
     "api": "sparta_core.stages.marshall.rest_api",
     "site": "sparta_core.stages.marshall.site",
 }
+
+#: The origin of the project's own ``spartaconf.py``.
+LOCAL_FILE_ORIGIN = "local file"
 
 #: Built-ins that guard correctness; ``-p no:`` refuses them.
 ESSENTIAL_PLUGINS = frozenset({"validate", "validate-template"})
@@ -89,14 +93,16 @@ class SpartaPluginManager(pluggy.PluginManager):
         super().__init__(hookspecs.PROJECT_NAME)
         self.add_hookspecs(hookspecs)
         self.infos: dict[str, PluginInfo] = {}
+        #: Set while the project's ``spartaconf.py`` is registered.
+        self._registering_local_file = False
 
     def parse_hookimpl_opts(self, plugin: Any, name: str) -> Any:
         opts = super().parse_hookimpl_opts(plugin, name)
-        if opts is None and name.startswith("sparta_") and inspect.isroutine(
-            getattr(plugin, name, None)
-        ):
-            # As in pytest's conftest files: a function named like a hook is a hook
-            # implementation even without the marker, so a typo in its name is caught.
+        if opts is None and self._registering_local_file and name.startswith("sparta_") \
+                and inspect.isroutine(getattr(plugin, name, None)):
+            # As in pytest's conftest files: in the project's own spartaconf.py, a
+            # function named like a hook is a hook implementation even without the
+            # marker, so a typo in its name is caught. Distributed plugins use the marker.
             opts = {
                 "wrapper": False,
                 "hookwrapper": False,
@@ -110,6 +116,7 @@ class SpartaPluginManager(pluggy.PluginManager):
     def register_plugin(self, plugin: Any, info: PluginInfo) -> None:
         """Register ``plugin`` under ``info.name``, turning pluggy's complaints into
         one-line errors that name the plugin and its file."""
+        self._registering_local_file = info.origin == LOCAL_FILE_ORIGIN
         try:
             self.register(plugin, name=info.name)
         except pluggy.PluginValidationError as error:
@@ -119,7 +126,13 @@ class SpartaPluginManager(pluggy.PluginManager):
             ) from None
         except ValueError as error:
             raise PluginError(f"plugin '{info.name}' ({info.location}): {error}") from None
+        finally:
+            self._registering_local_file = False
         self.infos[info.name] = info
+        for caller in self.get_hookcallers(plugin) or []:
+            for impl in caller.get_hookimpls():
+                if impl.plugin is plugin:
+                    attribute(impl)
 
     def _explain_arguments(self, plugin: Any, info: PluginInfo) -> str | None:
         """A one-line message for a hook implementation that asks for arguments its hook
@@ -208,7 +221,9 @@ def build_plugin_manager(request: PluginRequest) -> SpartaPluginManager:
     local_file = request.project_dir / LOCAL_PLUGIN_FILE
     if local_file.is_file() and not pm.is_blocked("spartaconf"):
         module = _import_path(local_file)
-        pm.register_plugin(module, PluginInfo("spartaconf", "local file", "-", str(local_file)))
+        pm.register_plugin(
+            module, PluginInfo("spartaconf", LOCAL_FILE_ORIGIN, "-", str(local_file))
+        )
 
     pm.check_unknown_hooks()
     return pm
@@ -298,6 +313,7 @@ def _module_location(module: Any) -> str:
 
 
 def _where_defined(function: Any) -> str:
+    function = inspect.unwrap(function)
     try:
         path = inspect.getsourcefile(function) or "?"
         line = inspect.getsourcelines(function)[1]

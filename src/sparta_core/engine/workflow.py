@@ -30,6 +30,7 @@ from sparta_core.engine.context import (
     Archive,
     Artifact,
     BuildResult,
+    PlanResult,
     ProvisionContext,
     S3Location,
     StackResult,
@@ -82,9 +83,10 @@ class Workflow:
         return result
 
     def event(self, stage: str, hook_name: str, **kwargs: Any) -> list[tuple[str, Any]]:
-        """Call an event hook on every implementation, timing it if anyone implements it."""
+        """Call an event hook on every implementation (always through pluggy, so that a
+        monitor sees it), timing it as a stage if anyone implements it."""
         if not getattr(self.pm.hook, hook_name).get_hookimpls():
-            return []
+            return self.call(stage, hook_name, **kwargs)
         with self.ctx.reporter.stage(stage):
             return self.call(stage, hook_name, **kwargs)
 
@@ -163,11 +165,9 @@ class Workflow:
     def decorate(self, template: Template) -> None:
         """Stages 11-12: function decorators (hooks, then ``decorators=``), then service
         decorators. What they return is merged; a logical ID collision is an error."""
-        from sparta_core.stages.marshall.functions import function_ids
-
         ctx = self.ctx
         for function in ctx.service.functions.values():
-            function_id = function_ids(function)["function"]
+            function_id = function.logical_id
             for plugin, extra in self.call(
                 "decorate", "sparta_decorate_function",
                 ctx=ctx, function=function, logical_id=function_id, template=template,
@@ -213,36 +213,41 @@ class Workflow:
         self.call("provisioned", "sparta_provisioned", ctx=ctx, result=ctx.result)
         return ctx.result
 
-    def plan(self, show: Callable[[str], None] | None = None, template_format: str = "json") -> Any:
-        """``sparta plan``: build, upload, marshal, then create a change set, show it
-        through ``show`` and delete it; nothing in the stack changes. Returns the
-        built-in converge plugin's ``Outcome`` (its ``changes`` are the change set)."""
-        from sparta_core.stages.converge.operations import converge
-
+    def plan(self, template_format: str = "json") -> PlanResult:
+        """``sparta plan``: build, upload, marshal, then ask the ``sparta_plan`` provider
+        what converging would change; nothing in the stack changes."""
         ctx = self.ctx
         try:
             self.build()
             self.upload()
             template = self.marshall()
             write_template(ctx, template, template_format)
+            self.check_plan_provider()
             with ctx.reporter.stage("plan"):
-                return converge(ctx, template, execute=False, show=show)
+                return self.provide("plan", "sparta_plan", PlanResult, ctx=ctx, template=template)
         except BaseException as error:
             self.rollback(error)
             raise
 
+    def check_plan_provider(self) -> None:
+        """A plugin that replaces ``sparta_converge`` must also answer ``sparta_plan``:
+        otherwise ``plan`` would show what the built-in converge would do, not what
+        ``provision`` will."""
+        planners = {impl.plugin_name for impl in self.pm.hook.sparta_plan.get_hookimpls()}
+        for impl in self.pm.hook.sparta_converge.get_hookimpls():
+            info = self.pm.infos.get(impl.plugin_name)
+            if info is not None and info.origin != "built-in" and impl.plugin_name not in planners:
+                raise StageError(
+                    "plan",
+                    "this plugin replaces sparta_converge but implements no sparta_plan, so "
+                    "plan cannot say what provision would do",
+                    impl.plugin_name,
+                )
+
     def rollback(self, error: BaseException) -> None:
         """Stage 17: every ``sparta_rollback``; their own failures become warnings."""
-        caller = self.pm.hook.sparta_rollback
-        for impl in reversed(caller.get_hookimpls()):
-            kwargs = {"ctx": self.ctx, "error": error}
-            try:
-                impl.function(*(kwargs[name] for name in impl.argnames))
-            except Exception as rollback_error:
-                self.ctx.reporter.warn(
-                    f"sparta_rollback of plugin '{impl.plugin_name}' failed: "
-                    f"{describe_error(rollback_error)}"
-                )
+        call_hook(self.pm, "rollback", "sparta_rollback", on_error="warn",
+                  warn=self.ctx.reporter.warn, ctx=self.ctx, error=error)
 
 
 def template_path(ctx: ProvisionContext, template_format: str = "json") -> Any:

@@ -189,6 +189,14 @@ class LambdaFunction:
             )
 
     @property
+    def logical_id(self) -> str:
+        """The logical ID of the function's ``AWS::Lambda::Function`` in the template,
+        derived from its key alone (stable across builds)."""
+        from sparta_core.model.naming import logical_id
+
+        return logical_id(self.key, "Function")
+
+    @property
     def existing_role(self) -> str | None:
         """The name or ARN of an existing role this function uses, if the user named one."""
         return self.role if isinstance(self.role, str) else None

@@ -1,8 +1,9 @@
 """The stack operations behind ``provision``, ``plan``, ``delete`` and ``status``.
 
 The template goes to S3 under a content-addressed key (``<service>/<sha256>.json``) and
-is passed by ``TemplateURL``. Then the planner (:mod:`sparta_core.stages.converge.planner`) decides
-and the executor (:mod:`sparta_core.stages.converge.executor`) acts; see :mod:`sparta_core.stages.converge`.
+is passed by ``TemplateURL``. Then the planner
+(:mod:`sparta_core.stages.converge.planner`) decides and the executor
+(:mod:`sparta_core.stages.converge.executor`) acts.
 Stack tags are ``sparta:build-id``, ``sparta:version`` and the ``tags`` setting
 (``--tag``); parameters come from the ``params`` setting (``--param``).
 

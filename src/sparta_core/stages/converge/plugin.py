@@ -1,4 +1,5 @@
-"""Built-in plugin ``converge``: make the stack match the template, through a change set.
+"""Built-in plugin ``converge``: make the stack match the template, through a change set
+(``sparta_converge``), or say what that would change (``sparta_plan``).
 
 The work is in :mod:`sparta_core.stages.converge` (imported when the hook runs, so that a build
 that never converges does not load it).
@@ -6,7 +7,7 @@ that never converges does not load it).
 
 from __future__ import annotations
 
-from sparta_core.engine.context import ProvisionContext, StackResult
+from sparta_core.engine.context import PlanResult, ProvisionContext, StackResult
 from sparta_core.engine.template import Template
 from sparta_core.hookspecs import hookimpl
 
@@ -27,3 +28,12 @@ def sparta_converge(ctx: ProvisionContext, template: Template) -> StackResult:
         changed=outcome.changed,
         outputs=dict(outcome.outputs),
     )
+
+
+@hookimpl(trylast=True)
+def sparta_plan(ctx: ProvisionContext, template: Template) -> PlanResult:
+    from sparta_core.stages.converge.operations import converge
+
+    lines: list[str] = []
+    outcome = converge(ctx, template, execute=False, show=lines.append)
+    return PlanResult(stack_name=outcome.stack_name, lines=lines, changes=len(outcome.changes))

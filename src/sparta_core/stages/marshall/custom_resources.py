@@ -19,10 +19,11 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from sparta_core.engine.hookcall import call_hook, running_plugin
 from sparta_core.errors import PluginError, TemplateError
 from sparta_core.model.naming import logical_id as make_logical_id
 
@@ -86,26 +87,39 @@ class CustomResourceRegistry:
     """The custom resource types of one run, by name; passed to the
     ``sparta_custom_resource_types`` hook as ``register``."""
 
-    def __init__(self) -> None:
+    def __init__(self, plugin_order: Sequence[str] = ()) -> None:
+        #: Plugins in registration order: of two that register one name, the earlier
+        #: one is said to have it "already", whatever order pluggy called them in.
+        self._order = {name: index for index, name in enumerate(plugin_order)}
         self._types: dict[str, CustomResourceType] = {}
         self._origins: dict[str, str] = {}
-        #: The plugin whose hook implementation is running, for messages.
+        #: Who registers when no hook implementation is running (sparta's own use).
         self.plugin = "?"
+
+    @property
+    def registering(self) -> str:
+        """The plugin registering now: the one whose hook implementation runs."""
+        return running_plugin() or self.plugin
 
     def add(self, resource_type: CustomResourceType) -> None:
         """Register ``resource_type``; a name registered twice is an error."""
         if not isinstance(resource_type, CustomResourceType):
             raise PluginError(
-                f"plugin '{self.plugin}' registered {resource_type!r}, not a CustomResourceType"
+                f"plugin '{self.registering}' registered {resource_type!r}, not a "
+                "CustomResourceType"
             )
         name = resource_type.name
         if name in self._types:
+            first, second = sorted(
+                (self._origins[name], self.registering),
+                key=lambda plugin: self._order.get(plugin, len(self._order)),
+            )
             raise PluginError(
-                f"custom resource type '{name}' is registered by plugin '{self.plugin}' but "
-                f"already by plugin '{self._origins[name]}'"
+                f"custom resource type '{name}' is registered by plugin '{second}' but "
+                f"already by plugin '{first}'"
             )
         self._types[name] = resource_type
-        self._origins[name] = self.plugin
+        self._origins[name] = self.registering
 
     def get(self, name: str) -> CustomResourceType:
         """The type called ``name``; an unknown name is a ``TemplateError``."""
@@ -139,22 +153,11 @@ def custom_resource_types(ctx: ProvisionContext | None) -> CustomResourceRegistr
     cached = ctx.stash.get(STASH_KEY)
     if isinstance(cached, CustomResourceRegistry):
         return cached
-    registry = CustomResourceRegistry()
-    caller = ctx.pluginmanager.hook.sparta_custom_resource_types
-    # Called one by one (registration order, built-ins first) so that a duplicate
-    # or a failure names the plugin.
-    for impl in caller.get_hookimpls():
-        registry.plugin = impl.plugin_name
-        kwargs = {"register": registry}
-        try:
-            impl.function(*(kwargs[name] for name in impl.argnames))
-        except PluginError:
-            raise
-        except Exception as error:
-            raise PluginError(
-                f"plugin '{impl.plugin_name}' failed in sparta_custom_resource_types: "
-                f"{type(error).__name__}: {error}"
-            ) from error
+    registry = CustomResourceRegistry(list(getattr(ctx.pluginmanager, "infos", ())))
+    # Registration order, built-ins first (historic=False, so pluggy's order is reversed
+    # registration; the registry sorts by name anyway, and who registered what is the
+    # plugin running when ``register`` is called).
+    call_hook(ctx.pluginmanager, "marshall", "sparta_custom_resource_types", register=registry)
     ctx.stash[STASH_KEY] = registry
     return registry
 

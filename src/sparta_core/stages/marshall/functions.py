@@ -40,7 +40,7 @@ ASSUME_ROLE_POLICY = {
 def function_ids(function: LambdaFunction) -> dict[str, str]:
     """The logical IDs of a function's resources, derived from its key alone."""
     return {
-        "function": logical_id(function.key, "Function"),
+        "function": function.logical_id,
         "role": logical_id(function.key, "Role"),
         "log_group": logical_id(function.key, "LogGroup"),
         "output": logical_id(function.key, "Function", "Arn"),

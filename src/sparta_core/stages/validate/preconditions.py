@@ -187,6 +187,8 @@ def check_stack(ctx: ProvisionContext, aws: aws_module.Aws) -> None:
         )
 
 
+# trylast: AWS is asked only once the model checks (tryfirst) and every plugin's checks
+# have passed, so a malformed service fails without a network call.
 @hookimpl(trylast=True)
 def sparta_validate_service(ctx: ProvisionContext) -> None:
     if ctx.settings.noop:

@@ -9,7 +9,8 @@ from sparta_core.hookspecs import hookimpl
 FEATURE_PLUGINS = ("api", "site")
 
 
-@hookimpl(trylast=True)
+# tryfirst: the model's own checks come before any plugin's, which may rely on them.
+@hookimpl(tryfirst=True)
 def sparta_validate_service(ctx: ProvisionContext) -> None:
     """Every handler resolves to a module of the project; a declared API or site whose
     built-in plugin is blocked is pointed out (another plugin must then deploy it)."""
