@@ -47,6 +47,59 @@ class StageError(SpartaError):
         super().__init__(f"{where}: {message}")
 
 
+class SourceError(ServiceDefinitionError):
+    """A source's parameter is invalid; the function that owns it adds its own name."""
+
+
+class DeployError(SpartaError):
+    """A stack operation failed; the message names the failing resource and its reason."""
+
+
+class ConsentError(SpartaError):
+    """sparta needs consent it cannot get (no ``--yes``, no terminal) or was refused."""
+
+
+class InterruptedWaitError(SpartaError):
+    """Ctrl-C while CloudFormation works: the operation goes on without sparta."""
+
+    exit_code = 130
+
+
+class StackBlockedError(SpartaError):
+    """The stack is in a state sparta must not deploy to without a human."""
+
+
+class InvokeError(SpartaError):
+    """The function failed, or could not be invoked."""
+
+
+class PreconditionError(SpartaError):
+    """Something AWS must hold before sparta can deploy is missing."""
+
+
+class AwsError(SpartaError):
+    """An AWS call failed in a way the user must act on (credentials, network, access)."""
+
+
+class LocalEndpointError(SpartaError):
+    """The local endpoint cannot be started, found or stopped."""
+
+
+class DependencyError(SpartaError):
+    """The service's dependencies cannot be installed for its Lambda platform.
+
+    ``details`` (possibly empty) is the installer's own explanation, several lines long,
+    for the reporter to show above the one-line message."""
+
+    def __init__(self, message: str, details: str = "") -> None:
+        super().__init__(message)
+        self.details = details
+
+
+class ZipLimitError(ValueError):
+    """The archive would need zip64, which Lambda's limits never require."""
+
+
 def location_in(error: BaseException, inside: str) -> str | None:
     """``file:line`` of the deepest frame of ``error``'s traceback whose file is ``inside``
     (a file, or a directory and everything below it), or of the syntax error itself."""

@@ -31,7 +31,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from sparta_core.errors import SpartaError
+from sparta_core.errors import (
+    LocalEndpointError,
+    )
 
 HOST = "127.0.0.1"
 HEALTH_PATH = "/_ministack/health"
@@ -39,10 +41,6 @@ START_TIMEOUT = 30.0
 STOP_TIMEOUT = 10.0
 
 _DETACHED: list[subprocess.Popen[bytes]] = []
-
-
-class LocalEndpointError(SpartaError):
-    """The local endpoint cannot be started, found or stopped."""
 
 
 @dataclass(frozen=True)
@@ -296,7 +294,7 @@ def ensure_bucket(aws: object, bucket: str) -> bool:
         s3.head_bucket(Bucket=bucket)
         return False
     except Exception as error:
-        from sparta_core.aws.clients import error_code
+        from sparta_core.aws.errors import error_code
 
         if error_code(error) not in ("404", "NoSuchBucket", "NotFound"):
             raise

@@ -28,7 +28,9 @@ from pathlib import Path
 from typing import Any
 
 from sparta_core.engine.context import ProvisionContext
-from sparta_core.errors import SpartaError
+from sparta_core.errors import (
+    InvokeError,
+    )
 from sparta_core.model.function import LambdaFunction
 from sparta_core.model.service import Service
 
@@ -41,10 +43,6 @@ PASSED_VARIABLES = (
     "LANG", "SYSTEMROOT",
 )
 LOCAL_ACCOUNT = "000000000000"
-
-
-class InvokeError(SpartaError):
-    """The function failed, or could not be invoked."""
 
 
 @dataclass
@@ -324,6 +322,7 @@ def invoke_remote(ctx: ProvisionContext, function: LambdaFunction, event: Any) -
     import base64
 
     from sparta_core.aws import clients as aws_module
+    from sparta_core.aws import errors as aws_errors
 
     aws = aws_module.for_context(ctx)
     physical = ctx.service.physical_name(function)
@@ -332,12 +331,12 @@ def invoke_remote(ctx: ProvisionContext, function: LambdaFunction, event: Any) -
         response = client.invoke(FunctionName=physical, Payload=json.dumps(event).encode(),
                                  LogType="Tail")
     except Exception as error:
-        if aws_module.error_code(error) == "ResourceNotFoundException":
+        if aws_errors.error_code(error) == "ResourceNotFoundException":
             raise InvokeError(
                 f"function {physical} is not deployed on {aws.describe_target()} "
                 "(run `sparta provision`)"
             ) from None
-        raise aws_module.explain(error, f"invoking {physical}", aws) from None
+        raise aws_errors.explain(error, f"invoking {physical}", aws) from None
     raw = response["Payload"].read()
     try:
         payload = json.loads(raw) if raw else None

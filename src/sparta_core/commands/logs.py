@@ -19,6 +19,7 @@ def logs(ctx: click.Context, function: str, since: str, follow: bool) -> None:
     import time
 
     from sparta_core.aws import clients as aws_module
+    from sparta_core.aws import errors as aws_errors
     from sparta_core.commands import invoke_local as invoker
     from sparta_core.commands.logs_fetch import format_log_event, log_events, parse_since
 
@@ -35,4 +36,4 @@ def logs(ctx: click.Context, function: str, since: str, follow: bool) -> None:
     except SpartaError:
         raise
     except Exception as error:
-        raise aws_module.explain(error, f"reading {log_group}", aws) from None
+        raise aws_errors.explain(error, f"reading {log_group}", aws) from None

@@ -13,17 +13,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sparta_core.errors import ServiceDefinitionError
+from sparta_core.errors import (
+    SourceError,
+)
 from sparta_core.model.events import FunctionWiring
 from sparta_core.model.refs import GetAtt, Ref, Reference, Sub, to_cfn
 
 PARTITION = "${AWS::Partition}"
 REGION = "${AWS::Region}"
 ACCOUNT = "${AWS::AccountId}"
-
-
-class SourceError(ServiceDefinitionError):
-    """A source's parameter is invalid; the function that owns it adds its own name."""
 
 
 # -- definition-time checks ---------------------------------------------------------

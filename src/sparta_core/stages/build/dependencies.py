@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from sparta_core.errors import DependencyError
 from sparta_core.stages.build.cache import (
     CacheEntry,
     cache_key,
@@ -21,7 +22,7 @@ from sparta_core.stages.build.cache import (
     new_workspace,
     publish,
 )
-from sparta_core.stages.build.installer import DependencyError, Installer, find_installer
+from sparta_core.stages.build.installer import Installer, find_installer
 from sparta_core.stages.build.requirements import (
     Requirements,
     find_requirements,
@@ -137,7 +138,7 @@ def _install(
     ctx: ProvisionContext, requirements: Requirements, installer: Installer,
     index: Any, target: Target, entry: CacheEntry,
 ) -> DependencyTree:
-    from sparta_core.stages.build.pack import pack_tree
+    from sparta_core.stages.package.pack import pack_tree
     from sparta_core.stages.build.slim import requested_names, slim
 
     started = time.perf_counter()

@@ -10,6 +10,7 @@ the one-line error.
 
 from __future__ import annotations
 
+from sparta_core.errors import DependencyError
 import os
 import re
 import sys
@@ -21,17 +22,6 @@ from sparta_core.stages.build.target import Target
 from sparta_core.errors import SpartaError
 
 INSTALLERS = ("uv", "pip")
-
-
-class DependencyError(SpartaError):
-    """The service's dependencies cannot be installed for its Lambda platform.
-
-    ``details`` (possibly empty) is the installer's own explanation, several lines long,
-    for the reporter to show above the one-line message."""
-
-    def __init__(self, message: str, details: str = "") -> None:
-        super().__init__(message)
-        self.details = details
 
 
 @dataclass(frozen=True)

@@ -15,9 +15,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sparta_core.aws.clients import Aws, error_code, error_message, explain
+from sparta_core.aws.clients import Aws
+from sparta_core.aws.errors import error_code, error_message, explain
 from sparta_core.engine.reporter import Reporter
-from sparta_core.errors import SpartaError
+from sparta_core.errors import ConsentError, DeployError, InterruptedWaitError
 from sparta_core.stages.converge.events import (
     EventStream,
     StackEvent,
@@ -49,20 +50,6 @@ from sparta_core.stages.converge.state import (
 EMPTY_MARKERS = ("didn't contain changes", "no updates are to be performed")
 POLL_FIRST = 1.0
 POLL_MAX = 5.0
-
-
-class DeployError(SpartaError):
-    """A stack operation failed; the message names the failing resource and its reason."""
-
-
-class ConsentError(SpartaError):
-    """sparta needs consent it cannot get (no ``--yes``, no terminal) or was refused."""
-
-
-class InterruptedWaitError(SpartaError):
-    """Ctrl-C while CloudFormation works: the operation goes on without sparta."""
-
-    exit_code = 130
 
 
 def interactive() -> bool:

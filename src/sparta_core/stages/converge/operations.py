@@ -19,10 +19,11 @@ from collections.abc import Callable
 from typing import Any
 
 from sparta_core.aws import clients as aws_module
+from sparta_core.aws import errors as aws_errors
 from sparta_core.engine.context import ProvisionContext
 from sparta_core.engine.template import Template
-from sparta_core.errors import SpartaError
-from sparta_core.stages.converge.executor import Consent, DeployError, Executor, Outcome
+from sparta_core.errors import DeployError, SpartaError
+from sparta_core.stages.converge.executor import Consent, Executor, Outcome
 from sparta_core.stages.converge.planner import DesiredStack, RemoteState, WaitForStack, plan
 from sparta_core.stages.converge.state import StackState, read_stack
 
@@ -93,8 +94,8 @@ def converge(
     except SpartaError:
         raise
     except Exception as error:
-        if aws_module.error_code(error) or "botocore" in type(error).__module__:
-            raise aws_module.explain(error, f"stack {desired.name}", aws) from None
+        if aws_errors.error_code(error) or "botocore" in type(error).__module__:
+            raise aws_errors.explain(error, f"stack {desired.name}", aws) from None
         raise
 
 
@@ -121,7 +122,7 @@ def delete_stack(ctx: ProvisionContext, ask: Callable[[str], bool] | None = None
     except SpartaError:
         raise
     except Exception as error:
-        raise aws_module.explain(error, f"deleting stack {ctx.stack_name}", aws) from None
+        raise aws_errors.explain(error, f"deleting stack {ctx.stack_name}", aws) from None
     return True
 
 
@@ -139,7 +140,7 @@ def read_status(ctx: ProvisionContext, last_events: int = 8) -> tuple[StackState
             return None, []
         page = cloudformation.describe_stack_events(StackName=state.stack_id)
     except Exception as error:
-        raise aws_module.explain(error, f"reading stack {ctx.stack_name}", aws) from None
+        raise aws_errors.explain(error, f"reading stack {ctx.stack_name}", aws) from None
     events = [StackEvent.from_api(raw) for raw in page.get("StackEvents", [])[:last_events]]
     events.reverse()
     return state, events

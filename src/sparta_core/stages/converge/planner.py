@@ -13,7 +13,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sparta_core.errors import ConfigError, SpartaError
+from sparta_core.errors import (
+    ConfigError,
+    StackBlockedError,
+)
 from sparta_core.stages.converge.state import (
     FAILED_CREATE,
     REVIEW,
@@ -30,10 +33,6 @@ IAM_NAME_PROPERTIES = {
     "AWS::IAM::ManagedPolicy": "ManagedPolicyName",
     "AWS::IAM::InstanceProfile": "InstanceProfileName",
 }
-
-
-class StackBlockedError(SpartaError):
-    """The stack is in a state sparta must not deploy to without a human."""
 
 
 def capabilities(template: Mapping[str, Any]) -> tuple[str, ...]:

@@ -65,7 +65,7 @@ class StackState:
 
 def read_stack(cloudformation: Any, name: str) -> StackState | None:
     """The stack called (or with the id) ``name``, or ``None`` if there is none."""
-    from sparta_core.aws.clients import error_code, error_message
+    from sparta_core.aws.errors import error_code, error_message
 
     try:
         stacks = cloudformation.describe_stacks(StackName=name)["Stacks"]

@@ -140,16 +140,9 @@ class CustomResourceRegistry:
         return iter(sorted(self._types))
 
 
-def custom_resource_types(ctx: ProvisionContext | None) -> CustomResourceRegistry:
+def custom_resource_types(ctx: ProvisionContext) -> CustomResourceRegistry:
     """The run's registry, built on first use by calling every
     ``sparta_custom_resource_types`` implementation (cached on ``ctx.stash``)."""
-    if ctx is None:
-        from sparta_core.stages.marshall import custom_resource_types as builtin
-
-        registry = CustomResourceRegistry()
-        registry.plugin = "custom-resources"
-        builtin.sparta_custom_resource_types(register=registry)
-        return registry
     cached = ctx.stash.get(STASH_KEY)
     if isinstance(cached, CustomResourceRegistry):
         return cached

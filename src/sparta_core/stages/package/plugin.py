@@ -8,6 +8,7 @@ limits so that an archive Lambda would refuse fails here, before anything is upl
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 from pathlib import Path
 
@@ -15,7 +16,6 @@ from sparta_core.engine.context import Archive, ProvisionContext
 from sparta_core.engine.hookcall import call_hook
 from sparta_core.errors import StageError
 from sparta_core.hookspecs import hookimpl
-from sparta_core.stages.build.plugin import list_project_files
 from sparta_core.stages.package.archive import ArchiveWriter
 
 RUNTIME_PACKAGE = "sparta_runtime"
@@ -28,6 +28,20 @@ MAX_UNZIPPED = 250 * 1024 * 1024
 PACKAGE_DIR = Path(__file__).resolve().parents[2]
 
 
+def tree_files(root: Path) -> dict[str, Path]:
+    """Archive name -> file for every file under ``root`` (sparta's own packages, an
+    installed dependency tree), sorted, without bytecode caches. What the *project*
+    ships is decided by the build stage; these trees ship whole."""
+    files: dict[str, Path] = {}
+    for directory, subdirectories, names in os.walk(root):
+        subdirectories[:] = sorted(d for d in subdirectories if d != "__pycache__")
+        prefix = os.path.relpath(directory, root).replace(os.sep, "/")
+        for name in sorted(names):
+            if not name.endswith((".pyc", ".pyo")):
+                files[name if prefix == "." else f"{prefix}/{name}"] = Path(directory, name)
+    return files
+
+
 def archive_path(ctx: ProvisionContext) -> Path:
     return ctx.work_dir / f"{ctx.service.name}-code.zip"
 
@@ -35,7 +49,7 @@ def archive_path(ctx: ProvisionContext) -> Path:
 def add_runtime(writer: ArchiveWriter) -> None:
     """Add ``sparta_core/runtime/`` as ``sparta_runtime/``."""
     runtime_dir = PACKAGE_DIR / "runtime"
-    for name, path in list_project_files(runtime_dir).items():
+    for name, path in tree_files(runtime_dir).items():
         writer.add_file(
             f"{RUNTIME_PACKAGE}/{name}", path, origin="sparta's runtime", executable=False
         )
@@ -52,7 +66,7 @@ def add_model(writer: ArchiveWriter) -> None:
     for entry in MODEL_FILES:
         path = PACKAGE_DIR / entry
         files = {entry: path} if path.is_file() else {
-            f"{entry}/{name}": file for name, file in list_project_files(path).items()
+            f"{entry}/{name}": file for name, file in tree_files(path).items()
         }
         for name, file in files.items():
             if f"sparta_core/{name}" not in writer:
@@ -90,7 +104,7 @@ def write_archive(ctx: ProvisionContext, path: Path, dependency_dirs: list[Path]
         if packed is not None:
             writer.add_packed(packed, origin=f"dependencies in {dependency_dir}")
             continue
-        for name, file in list_project_files(dependency_dir).items():
+        for name, file in tree_files(dependency_dir).items():
             writer.add_file(name, file, origin=f"dependencies in {dependency_dir}")
     for name, source in ctx.build.sources.items():
         # Python source never needs the executable bit, and checkouts disagree about it
@@ -128,7 +142,7 @@ def largest_packages(path: Path, count: int = 5) -> list[tuple[str, int]]:
     their top-level folder or file."""
     import zipfile
 
-    from sparta_core.stages.build.pack import record_top_levels
+    from sparta_core.stages.package.pack import record_top_levels
 
     sizes: Counter[str] = Counter()
     with zipfile.ZipFile(path) as zf:

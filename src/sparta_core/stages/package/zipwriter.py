@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from sparta_core.errors import ZipLimitError
+
 COMPRESS_LEVEL = 6
 #: DOS time 00:00:00 and date 1980-01-01: the earliest a zip entry can carry.
 _DOS_TIME = 0
@@ -38,10 +40,6 @@ _OFFSET = struct.Struct("<L")
 _OFFSET_AT = _CENTRAL.size - 4  # the local header offset ends the central record's fixed part
 _MAX_ENTRIES = 0xFFFF
 _MAX_SIZE = 0xFFFFFFFF
-
-
-class ZipLimitError(ValueError):
-    """The archive would need zip64, which Lambda's limits never require."""
 
 
 def file_attributes(executable: bool) -> int:

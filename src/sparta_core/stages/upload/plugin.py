@@ -9,6 +9,7 @@ again; the report says which were uploaded and which skipped.
 from __future__ import annotations
 
 from sparta_core.aws import clients as aws_module
+from sparta_core.aws import errors as aws_errors
 from sparta_core.engine.context import Artifact, ProvisionContext, S3Location
 from sparta_core.hookspecs import hookimpl
 from sparta_core.stages.marshall.functions import CODE_ARTIFACT, archive_key
@@ -32,7 +33,7 @@ def object_exists(s3: object, bucket: str, key: str) -> bool:
     try:
         s3.head_object(Bucket=bucket, Key=key)  # type: ignore[attr-defined]
     except Exception as error:
-        if aws_module.error_code(error) in NOT_KNOWN_THERE:
+        if aws_errors.error_code(error) in NOT_KNOWN_THERE:
             return False
         raise
     return True
@@ -59,7 +60,7 @@ def sparta_upload(ctx: ProvisionContext, artifacts: list[Artifact]) -> dict[str,
                     Metadata={"sparta-sha256": artifact.sha256},
                 )
         except Exception as error:
-            raise aws_module.explain(error, f"uploading {artifact.name} to {url}", aws) from None
+            raise aws_errors.explain(error, f"uploading {artifact.name} to {url}", aws) from None
         size = artifact.path.stat().st_size
         locations[artifact.name] = S3Location(bucket, key, uploaded=True)
         ctx.reporter.info(f"  upload {artifact.name}: uploaded {size:,} bytes to {url}")

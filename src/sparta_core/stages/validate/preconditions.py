@@ -20,16 +20,15 @@ is built or changed (skipped with ``--noop``, which touches no AWS).
 from __future__ import annotations
 
 from sparta_core.aws import clients as aws_module
+from sparta_core.aws import errors as aws_errors
 from sparta_core.engine.context import ProvisionContext
-from sparta_core.errors import SpartaError
+from sparta_core.errors import (
+    PreconditionError,
+    )
 from sparta_core.hookspecs import hookimpl
 
 ROLES_KEY = "sparta.roles"
 STACK_KEY = "sparta.stack"
-
-
-class PreconditionError(SpartaError):
-    """Something AWS must hold before sparta can deploy is missing."""
 
 
 def role_name(role: str) -> str:
@@ -52,7 +51,7 @@ def check_bucket(ctx: ProvisionContext, aws: aws_module.Aws) -> str:
     try:
         response = s3.head_bucket(Bucket=bucket)
     except Exception as error:
-        code = aws_module.error_code(error)
+        code = aws_errors.error_code(error)
         if code in MISSING_BUCKET and aws.local:
             return create_local_bucket(ctx, aws, bucket)
         if code in MISSING_BUCKET:
@@ -65,7 +64,7 @@ def check_bucket(ctx: ProvisionContext, aws: aws_module.Aws) -> str:
                 f"artifact bucket '{bucket}' is not reachable with these credentials "
                 "(403 Forbidden)"
             ) from None
-        raise aws_module.explain(error, f"checking artifact bucket '{bucket}'", aws) from None
+        raise aws_errors.explain(error, f"checking artifact bucket '{bucket}'", aws) from None
     found = bucket_region(aws, bucket, response)
     if found and found != aws.region:
         raise PreconditionError(
@@ -125,12 +124,12 @@ def check_roles(ctx: ProvisionContext, aws: aws_module.Aws) -> dict[str, str]:
         try:
             known[name] = aws.client("iam").get_role(RoleName=name)["Role"]["Arn"]
         except Exception as error:
-            if aws_module.error_code(error) == "NoSuchEntity":
+            if aws_errors.error_code(error) == "NoSuchEntity":
                 raise PreconditionError(
                     f"function '{function.key}': role '{role}' does not exist on "
                     f"{aws.describe_target()}"
                 ) from None
-            raise aws_module.explain(
+            raise aws_errors.explain(
                 error, f"function '{function.key}': looking up role '{role}'", aws
             ) from None
     return known
@@ -149,15 +148,15 @@ def check_existing_targets(ctx: ProvisionContext, aws: aws_module.Aws) -> None:
                 try:
                     aws.client("s3").head_bucket(Bucket=name)
                 except Exception as error:
-                    if aws_module.error_code(error) in MISSING_BUCKET:
+                    if aws_errors.error_code(error) in MISSING_BUCKET:
                         raise PreconditionError(
                             f"function '{function.key}': {type(event).__name__} bucket "
                             f"'{name}' does not exist on {aws.describe_target()} (declare it "
                             "with service.resource(...) for the stack to own it)"
                         ) from None
-                    if aws_module.error_code(error) in ("403", "AccessDenied", "Forbidden"):
+                    if aws_errors.error_code(error) in ("403", "AccessDenied", "Forbidden"):
                         continue  # someone else's bucket: CloudFormation will tell
-                    raise aws_module.explain(error, f"checking bucket '{name}'", aws) from None
+                    raise aws_errors.explain(error, f"checking bucket '{name}'", aws) from None
 
 
 def check_stack(ctx: ProvisionContext, aws: aws_module.Aws) -> None:
@@ -167,7 +166,7 @@ def check_stack(ctx: ProvisionContext, aws: aws_module.Aws) -> None:
     try:
         state = read_stack(aws.client("cloudformation"), ctx.stack_name)
     except Exception as error:
-        raise aws_module.explain(error, f"reading stack {ctx.stack_name}", aws) from None
+        raise aws_errors.explain(error, f"reading stack {ctx.stack_name}", aws) from None
     ctx.stash[STACK_KEY] = state
     if state is None:
         return

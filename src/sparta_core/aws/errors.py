@@ -1,0 +1,56 @@
+"""AWS error classification: what a botocore failure means to the user, in one line."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from sparta_core.errors import AwsError, SpartaError
+
+if TYPE_CHECKING:
+    from sparta_core.aws.clients import Aws
+
+
+def error_code(error: BaseException) -> str:
+    """The AWS error code of a botocore ``ClientError`` (``''`` for anything else)."""
+    response = getattr(error, "response", None)
+    if isinstance(response, dict):
+        return str(response.get("Error", {}).get("Code", ""))
+    return ""
+
+
+def error_message(error: BaseException) -> str:
+    response = getattr(error, "response", None)
+    if isinstance(response, dict):
+        message = response.get("Error", {}).get("Message")
+        if message:
+            return str(message)
+    return str(error)
+
+
+def explain(error: BaseException, doing: str, aws: Aws | None = None) -> SpartaError:
+    """Turn a botocore failure met while ``doing`` something into a one-line error.
+
+    Credentials, network and access problems get a message that says what to check;
+    any other AWS error keeps AWS's own message and code.
+    """
+    import botocore.exceptions as bx
+
+    where = aws.describe_target() if aws is not None else "AWS"
+    if isinstance(error, (bx.NoCredentialsError, bx.PartialCredentialsError)):
+        return AwsError(
+            f"{doing}: no AWS credentials found (set AWS_PROFILE or --profile, or the "
+            "AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY variables; or use --local)"
+        )
+    if isinstance(error, (bx.EndpointConnectionError, bx.ConnectTimeoutError,
+                          bx.ConnectionClosedError)):
+        return AwsError(f"{doing}: cannot reach {where}: {error}")
+    if isinstance(error, bx.TokenRetrievalError):
+        return AwsError(f"{doing}: {error} (log in again, e.g. `aws sso login`)")
+    code = error_code(error)
+    if code in ("ExpiredToken", "ExpiredTokenException", "RequestExpired"):
+        return AwsError(f"{doing}: the AWS credentials have expired ({code})")
+    if code in ("AccessDenied", "AccessDeniedException", "403", "Forbidden"):
+        return AwsError(f"{doing}: access denied on {where}: {error_message(error)}")
+    if code:
+        return AwsError(f"{doing}: {code}: {error_message(error)}")
+    return AwsError(f"{doing}: {type(error).__name__}: {error}")
