@@ -166,18 +166,22 @@ def _unknown_parameter(error: BaseException) -> str | None:
     import sparta_core
 
     match = re.fullmatch(
-        r"(\w+)\.__init__\(\) got an unexpected keyword argument '(\w+)'", str(error)
+        r"(\w+)\.(\w+)\(\) got an unexpected keyword argument '(\w+)'", str(error)
     )
     if not isinstance(error, TypeError) or match is None:
         return None
-    name, argument = match.groups()
+    name, method, argument = match.groups()
     cls = getattr(sparta_core, name, None) if name in sparta_core.__all__ else None
-    if cls is None:
+    # A class's own method (RestAPI.route()) as well as its constructor.
+    target = cls if method == "__init__" else getattr(cls, method, None)
+    if target is None or not callable(target):
         return None
-    taken = [p for p in inspect.signature(cls).parameters if not p.startswith("_")]
+    taken = [p for p in inspect.signature(target).parameters
+             if not p.startswith("_") and p != "self"]
     close = difflib.get_close_matches(argument, taken, n=1)
     suggestion = f" (did you mean '{close[0]}'?)" if close else ""
-    return f"{name}() takes no parameter '{argument}'{suggestion}"
+    called = name if method == "__init__" else f"{name}.{method}"
+    return f"{called}() takes no parameter '{argument}'{suggestion}"
 
 
 def _where(error: BaseException, project: Path) -> str:

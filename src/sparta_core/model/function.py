@@ -11,7 +11,7 @@ from typing import Any
 from sparta_core.errors import ServiceDefinitionError
 from sparta_core.model.events import EventSource
 from sparta_core.model.iam import IAMRoleDefinition
-from sparta_core.model.refs import Reference, Value
+from sparta_core.model.refs import Reference, Value, check_value
 
 ARCHITECTURES = ("x86_64", "arm64")
 #: Lambda's limits: 5 layers, 4 KB of environment, 50 tags (sparta adds one of them).
@@ -22,6 +22,8 @@ ROLE = re.compile(r"[\w+=,.@-]{1,64}|arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]
 DEAD_LETTER_ARN = re.compile(r"arn:aws[a-z-]*:(sqs|sns):[a-z0-9-]+:\d{12}:[\w.-]+")
 LAYER_ARN = re.compile(r"arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:layer:[\w-]+:\d+")
 TRACING_MODES = ("Active", "PassThrough")
+#: Lambda's pattern for environment variable names (ASCII only).
+ENVIRONMENT_NAME = re.compile(r"[a-zA-Z]([a-zA-Z0-9_])+")
 
 #: The options ``@service.function(...)`` and ``service.add_function(...)`` accept.
 FUNCTION_OPTIONS = (
@@ -125,11 +127,10 @@ class LambdaFunction:
         if not isinstance(self.environment, Mapping):
             raise ServiceDefinitionError(f"{what}: environment must be a mapping")
         for variable in self.environment:
-            if not isinstance(variable, str) or not variable.replace("_", "a").isalnum() or (
-                variable[:1].isdigit()
-            ):
+            if not isinstance(variable, str) or not ENVIRONMENT_NAME.fullmatch(variable):
                 raise ServiceDefinitionError(
-                    f"{what}: environment variable name {variable!r} is not valid"
+                    f"{what}: environment variable name {variable!r} is not valid (Lambda "
+                    "takes an ASCII letter, then ASCII letters, digits and underscores)"
                 )
             if variable.startswith("AWS_") or variable.startswith("SPARTA_"):
                 raise ServiceDefinitionError(
@@ -172,6 +173,12 @@ class LambdaFunction:
                 event.validate()
             except ServiceDefinitionError as error:
                 raise ServiceDefinitionError(f"{what}: {event.describe()}: {error}") from None
+        if callable(self.decorators):
+            self.decorators = (self.decorators,)
+        if not isinstance(self.decorators, (list, tuple)):
+            raise ServiceDefinitionError(
+                f"{what}: decorators must be a list of callables, got {self.decorators!r}"
+            )
         self.decorators = tuple(self.decorators)
         for decorator in self.decorators:
             if not callable(decorator):
@@ -180,6 +187,8 @@ class LambdaFunction:
             self.dead_letter_arn, (str, Reference, Mapping)
         ):
             raise ServiceDefinitionError(f"{what}: dead_letter_arn must be an ARN or reference")
+        if self.dead_letter_arn is not None:
+            check_value(self.dead_letter_arn, f"{what}: dead_letter_arn")
         if isinstance(self.dead_letter_arn, str) and not DEAD_LETTER_ARN.fullmatch(
             self.dead_letter_arn
         ):
@@ -217,6 +226,7 @@ def _check_layers(layers: object, *, what: str) -> tuple[Value, ...]:
             )
         if not isinstance(layer, (str, Reference, Mapping)):
             raise ServiceDefinitionError(f"{what}: layer {layer!r} is not an ARN or reference")
+        check_value(layer, f"{what}: layer")
     return tuple(layers)
 
 
@@ -228,6 +238,7 @@ def _check_environment_values(environment: Mapping[str, Any], *, what: str) -> N
                 f"{what}: environment variable {variable}: value must be a string or a "
                 f"reference, got {value!r} (Lambda passes strings only; quote it)"
             )
+        check_value(value, f"{what}: environment variable {variable}")
         size += len(variable) + (len(value.encode()) if isinstance(value, str) else 0)
     if size > MAX_ENVIRONMENT_BYTES:
         raise ServiceDefinitionError(
@@ -250,7 +261,12 @@ def _check_tags(tags: Mapping[str, Any], *, what: str) -> None:
             )
 
 
-def _normalise_vpc(vpc: Mapping[str, Any], *, what: str) -> dict[str, tuple[Value, ...]]:
+def _normalise_vpc(vpc: object, *, what: str) -> dict[str, tuple[Value, ...]]:
+    if not isinstance(vpc, Mapping):
+        raise ServiceDefinitionError(
+            f"{what}: vpc must be a mapping with subnet_ids and security_group_ids, "
+            f"got {vpc!r}"
+        )
     aliases = {
         "subnet_ids": "subnet_ids",
         "SubnetIds": "subnet_ids",
@@ -263,7 +279,16 @@ def _normalise_vpc(vpc: Mapping[str, Any], *, what: str) -> dict[str, tuple[Valu
             raise ServiceDefinitionError(
                 f"{what}: vpc takes subnet_ids and security_group_ids, not {key!r}"
             )
-        result[aliases[key]] = tuple([value] if isinstance(value, str) else value)
+        if isinstance(value, (str, Reference)):
+            value = [value]
+        if not isinstance(value, (list, tuple)) or not all(
+            isinstance(item, (str, Reference, Mapping)) and item for item in value
+        ):
+            raise ServiceDefinitionError(
+                f"{what}: vpc {key} must be a list of IDs or references, got {value!r}"
+            )
+        check_value(list(value), f"{what}: vpc {key}")
+        result[aliases[key]] = tuple(value)
     if not result.get("subnet_ids") or not result.get("security_group_ids"):
         raise ServiceDefinitionError(
             f"{what}: vpc needs both subnet_ids and security_group_ids"

@@ -7,6 +7,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sparta_core.errors import ServiceDefinitionError
+from sparta_core.model.iam_checks import (
+    check_action,
+    check_condition,
+    check_managed_policy_arn,
+    check_resource,
+)
 from sparta_core.model.refs import Value, to_cfn
 
 
@@ -30,19 +36,26 @@ class Privilege:
             self.resources, Sequence
         ):
             object.__setattr__(self, "resources", (self.resources,))
+        if not isinstance(self.actions, Sequence):
+            raise ServiceDefinitionError(
+                f"Privilege actions must be a list of 'service:Action' strings, got "
+                f"{self.actions!r}"
+            )
         object.__setattr__(self, "actions", tuple(self.actions))
         object.__setattr__(self, "resources", tuple(self.resources))
         if not self.actions:
             raise ServiceDefinitionError("Privilege needs at least one action")
+        what = f"Privilege {list(self.actions)!r}"
         for action in self.actions:
-            if not isinstance(action, str) or (action != "*" and ":" not in action):
-                raise ServiceDefinitionError(
-                    f"Privilege action {action!r} is not of the form 'service:Action'"
-                )
-        if not self.resources:
+            check_action(action, "Privilege")
+        if not self.resources or self.resources == (None,):
             raise ServiceDefinitionError(
-                f"Privilege {list(self.actions)} names no resources (use ['*'] to mean all)"
+                f"{what} names no resources (use ['*'] to mean all)"
             )
+        for resource in self.resources:
+            check_resource(resource, what)
+        if self.condition is not None:
+            check_condition(self.condition, what)
 
     def to_statement(self) -> dict[str, Any]:
         """The IAM policy statement for this privilege."""
@@ -66,8 +79,21 @@ class IAMRoleDefinition:
     managed_policy_arns: Sequence[Value] = field(default_factory=tuple)
 
     def __post_init__(self) -> None:
+        if isinstance(self.privileges, Privilege):
+            object.__setattr__(self, "privileges", (self.privileges,))
+        if isinstance(self.managed_policy_arns, str) or not isinstance(
+            self.managed_policy_arns, Sequence
+        ):
+            object.__setattr__(self, "managed_policy_arns", (self.managed_policy_arns,))
+        if not isinstance(self.privileges, Sequence) or isinstance(self.privileges, str):
+            raise ServiceDefinitionError(
+                f"IAMRoleDefinition privileges must be a list of Privilege objects, got "
+                f"{self.privileges!r}"
+            )
         object.__setattr__(self, "privileges", tuple(self.privileges))
         object.__setattr__(self, "managed_policy_arns", tuple(self.managed_policy_arns))
+        for arn in self.managed_policy_arns:
+            check_managed_policy_arn(arn, "IAMRoleDefinition")
         for privilege in self.privileges:
             if not isinstance(privilege, Privilege):
                 raise ServiceDefinitionError(

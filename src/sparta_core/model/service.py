@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import difflib
 import inspect
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -10,16 +11,30 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from sparta_core.errors import ServiceDefinitionError
+from sparta_core.model.cfn_types import check_resource_type
 from sparta_core.model.function import ARCHITECTURES, LambdaFunction, check_options
 from sparta_core.model.naming import (
     LOGICAL_ID,
+    LOGICAL_ID_MAX,
     check_function_name,
     check_stack_name,
     logical_id,
 )
-from sparta_core.model.refs import Value
+from sparta_core.model.refs import Value, check_value
 
 RUNTIMES = ("python3.10", "python3.11", "python3.12", "python3.13")
+#: CloudFormation's limits on a template's and an output's description (bytes).
+MAX_DESCRIPTION_BYTES = 1024
+#: The attributes a resource of ``service.resource(...)`` may carry besides its properties.
+RESOURCE_ATTRIBUTES = (
+    "Condition",
+    "CreationPolicy",
+    "DeletionPolicy",
+    "DependsOn",
+    "Metadata",
+    "UpdatePolicy",
+    "UpdateReplacePolicy",
+)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -62,9 +77,11 @@ class Service:
     resources: dict[str, ResourceDeclaration] = field(default_factory=dict, init=False)
     outputs: dict[str, OutputDeclaration] = field(default_factory=dict, init=False)
     _function_ids: dict[str, str] = field(default_factory=dict, init=False, repr=False)
+    _physical_names: dict[str, str] = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self) -> None:
         check_stack_name(self.name)
+        check_description(self.description, f"service '{self.name}'")
         if self.runtime not in RUNTIMES:
             raise ServiceDefinitionError(
                 f"service '{self.name}': runtime must be one of {', '.join(RUNTIMES)}, "
@@ -119,14 +136,20 @@ class Service:
             raise ServiceDefinitionError(
                 f"{what} is declared twice in service '{self.name}' (names must be unique)"
             )
-        check_function_name(self.physical_name(function), what=what)
+        physical = check_function_name(self.physical_name(function), what=what)
         function_id = logical_id(function.key)
         if function_id in self._function_ids:
             raise ServiceDefinitionError(
                 f"{what} and function '{self._function_ids[function_id]}' would share the "
                 f"logical ID '{function_id}'; rename one of them"
             )
+        if physical in self._physical_names:
+            raise ServiceDefinitionError(
+                f"{what} and function '{self._physical_names[physical]}' would both be the "
+                f"Lambda function '{physical}'; give one of them another name="
+            )
         self._function_ids[function_id] = function.key
+        self._physical_names[physical] = function.key
         self.functions[function.key] = function
         return function
 
@@ -147,17 +170,24 @@ class Service:
         **attributes: Any,
     ) -> ResourceDeclaration:
         """Add a CloudFormation resource (``DependsOn``, ``DeletionPolicy``... as keywords)."""
-        if not isinstance(logical_id, str) or not LOGICAL_ID.fullmatch(logical_id):
-            raise ServiceDefinitionError(
-                f"resource logical ID {logical_id!r} must be alphanumeric"
-            )
+        check_logical_id(logical_id, "resource")
         if logical_id in self.resources:
             raise ServiceDefinitionError(f"resource '{logical_id}' is declared twice")
-        if not isinstance(type, str) or type.count("::") < 2:
+        what = f"resource '{logical_id}'"
+        check_resource_type(type, what)
+        if properties is not None and not isinstance(properties, Mapping):
             raise ServiceDefinitionError(
-                f"resource '{logical_id}': type {type!r} is not of the form "
-                "'AWS::Service::Resource'"
+                f"{what}: properties must be a mapping, got {properties!r}"
             )
+        check_value(dict(properties or {}), f"{what}: properties")
+        for attribute, value in attributes.items():
+            if attribute not in RESOURCE_ATTRIBUTES:
+                hint = difflib.get_close_matches(attribute, RESOURCE_ATTRIBUTES, n=1)
+                suggestion = f" (did you mean '{hint[0]}'?)" if hint else ""
+                raise ServiceDefinitionError(
+                    f"{what}: {attribute!r} is not a resource attribute{suggestion}"
+                )
+            check_value(value, f"{what}: {attribute}")
         declaration = ResourceDeclaration(logical_id, type, dict(properties or {}), attributes)
         self.resources[logical_id] = declaration
         return declaration
@@ -166,10 +196,13 @@ class Service:
         self, name: str, value: Value, description: str = "", export: Value | None = None
     ) -> OutputDeclaration:
         """Add a stack output."""
-        if not isinstance(name, str) or not LOGICAL_ID.fullmatch(name):
-            raise ServiceDefinitionError(f"output name {name!r} must be alphanumeric")
+        check_logical_id(name, "output name")
         if name in self.outputs:
             raise ServiceDefinitionError(f"output '{name}' is declared twice")
+        check_value(value, f"output '{name}': value")
+        check_description(description, f"output '{name}'")
+        if export is not None:
+            check_value(export, f"output '{name}': export")
         declaration = OutputDeclaration(name, value, description, export)
         self.outputs[name] = declaration
         return declaration
@@ -184,6 +217,32 @@ class Service:
         root = project_dir.resolve()
         for function in self.functions.values():
             _resolve_handler(function, root)
+
+
+def check_logical_id(name: object, what: str) -> str:
+    """``name`` if CloudFormation takes it as a logical ID (alphanumeric, at most 255)."""
+    if not isinstance(name, str) or not LOGICAL_ID.fullmatch(name):
+        raise ServiceDefinitionError(f"{what} {name!r} must be alphanumeric")
+    if len(name) > LOGICAL_ID_MAX:
+        raise ServiceDefinitionError(
+            f"{what} {name[:40]}... is {len(name)} characters; CloudFormation allows "
+            f"{LOGICAL_ID_MAX}"
+        )
+    return name
+
+
+def check_description(description: object, what: str) -> None:
+    """A template's or an output's description: a string of at most 1024 bytes."""
+    if not isinstance(description, str):
+        raise ServiceDefinitionError(
+            f"{what}: description must be a string, got {description!r}"
+        )
+    size = len(description.encode())
+    if size > MAX_DESCRIPTION_BYTES:
+        raise ServiceDefinitionError(
+            f"{what}: description is {size} bytes; CloudFormation allows "
+            f"{MAX_DESCRIPTION_BYTES}"
+        )
 
 
 def _source_file(func: Callable[..., Any]) -> str | None:

@@ -17,7 +17,7 @@ from sparta_core.errors import (
     SourceError,
 )
 from sparta_core.model.events import FunctionWiring
-from sparta_core.model.refs import GetAtt, Ref, Reference, Sub, to_cfn
+from sparta_core.model.refs import GetAtt, Ref, Reference, Sub, check_value, to_cfn
 
 PARTITION = "${AWS::Partition}"
 REGION = "${AWS::Region}"
@@ -41,6 +41,8 @@ def check_target(value: object, option: str) -> None:
             f"{option} must be an ARN or name string, or a Ref/GetAtt to a resource of the "
             f"stack, got {value!r}"
         )
+    if not isinstance(value, str):
+        check_value(value, option)
 
 
 def check_int(
@@ -93,6 +95,22 @@ def json_input(value: object, option: str) -> str | None:
         return json.dumps(value, sort_keys=True)
     except (TypeError, ValueError):
         raise SourceError(f"{option} must be JSON-serialisable, got {value!r}") from None
+
+
+def check_pattern(pattern: Mapping[str, Any], option: str, path: str = "") -> None:
+    """An event pattern (EventBridge's, or a Lambda filter's) matches each field against
+    a list of values: a leaf that is not a list would be refused when the rule is made."""
+    for key, value in pattern.items():
+        where = f"{path}.{key}" if path else str(key)
+        if isinstance(value, Mapping):
+            if not value:
+                raise SourceError(f"{option}: {where!r} is an empty object; give it fields")
+            check_pattern(value, option, where)
+        elif not isinstance(value, (list, tuple)) or not value:
+            raise SourceError(
+                f"{option}: {where!r} must be a non-empty list of values to match "
+                f"(write [{value!r}]), got {value!r}"
+            )
 
 
 def brief(value: object) -> str:

@@ -26,6 +26,7 @@ from sparta_core.model.sources._common import (
     check_bool,
     check_choice,
     check_int,
+    check_pattern,
     check_target,
     destination_statement,
     expect_type,
@@ -77,6 +78,7 @@ def _check_filters(filters: object) -> None:
             json.dumps(parsed)
         except (TypeError, ValueError):
             raise SourceError(f"filter {pattern!r} is not JSON-serialisable") from None
+        check_pattern(parsed, "filter")
 
 
 @dataclass(kw_only=True)

@@ -17,6 +17,7 @@ from sparta_core.model.sources._common import (
     brief,
     check_bool,
     check_int,
+    check_pattern,
     check_target,
     expect_type,
     json_input,
@@ -27,6 +28,61 @@ from sparta_core.model.sources._common import (
 RATE = re.compile(r"rate\((\d+) (minute|minutes|hour|hours|day|days)\)")
 CRON = re.compile(r"cron\(([^()]+)\)")
 TARGET_ID_MAX = 64
+#: EventBridge documents no upper bound for a rate, but it reads the value as a 32-bit
+#: integer (Java's ``int``), so a larger one can never be scheduled.
+RATE_MAX = 2**31 - 1
+MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
+DAYS = ("SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT")
+#: The six cron fields: name, lowest and highest value, names standing for numbers,
+#: and the special characters beyond ``, - * /`` (EventBridge's cron reference).
+CRON_FIELDS: tuple[tuple[str, int, int, tuple[str, ...], str], ...] = (
+    ("minutes", 0, 59, (), ""),
+    ("hours", 0, 23, (), ""),
+    ("day-of-month", 1, 31, (), "?LW"),
+    ("month", 1, 12, MONTHS, ""),
+    ("day-of-week", 1, 7, DAYS, "?L#"),
+    ("year", 1970, 2199, (), ""),
+)
+CRON_ITEM = re.compile(r"(?P<range>\*|[A-Z0-9]+(-[A-Z0-9]+)?)(/(?P<step>\d+))?")
+
+
+def _cron_number(text: str, field: tuple[str, int, int, tuple[str, ...], str]) -> int | None:
+    _, low, high, names, _ = field
+    if text.upper() in names:
+        return names.index(text.upper()) + 1
+    if text.isdigit() and low <= int(text) <= high:
+        return int(text)
+    return None
+
+
+def check_cron_field(text: str, field: tuple[str, int, int, tuple[str, ...], str]) -> str | None:
+    """None if ``text`` is a valid value of the cron ``field``, else what is wrong."""
+    name, low, high, names, special = field
+    allowed = f"{low}-{high}" + (f" or {names[0]}-{names[-1]}" if names else "")
+    if text == "?":
+        return None if "?" in special else "'?' is allowed only in day-of-month and day-of-week"
+    for item in text.split(","):
+        if "L" in special and item.upper() in ("L", "LW"):
+            continue
+        if "W" in special and item.upper().endswith("W") and _cron_number(item[:-1], field):
+            continue
+        if "#" in special and "#" in item:
+            day, _, nth = item.partition("#")
+            if _cron_number(day, field) and nth.isdigit() and 1 <= int(nth) <= 5:
+                continue
+            return f"{item!r} must be DAY#N with N from 1 to 5"
+        if "L" in special and item.upper().endswith("L") and _cron_number(item[:-1], field):
+            continue
+        match = CRON_ITEM.fullmatch(item.upper())
+        if match is None:
+            return f"{item!r} is not a value of {name} ({allowed})"
+        if match.group("step") is not None and int(match.group("step")) < 1:
+            return f"{item!r}: the increment must be at least 1"
+        if match.group("range") != "*":
+            for bound in match.group("range").split("-"):
+                if _cron_number(bound, field) is None:
+                    return f"{bound!r} is out of range for {name} ({allowed})"
+    return None
 
 
 def check_schedule_expression(expression: object) -> None:
@@ -38,6 +94,10 @@ def check_schedule_expression(expression: object) -> None:
         value, unit = int(rate.group(1)), rate.group(2)
         if value < 1:
             raise SourceError(f"expression {expression!r}: the rate must be at least 1")
+        if value > RATE_MAX:
+            raise SourceError(
+                f"expression {expression!r}: the rate must be at most {RATE_MAX}"
+            )
         if (value == 1) == unit.endswith("s"):
             right = unit.rstrip("s") if value == 1 else unit + "s"
             raise SourceError(f"expression {expression!r}: write '{value} {right}'")
@@ -54,6 +114,10 @@ def check_schedule_expression(expression: object) -> None:
             raise SourceError(
                 f"expression {expression!r}: one of day-of-month and day-of-week must be '?'"
             )
+        for text, field in zip(fields, CRON_FIELDS, strict=True):
+            problem = check_cron_field(text, field)
+            if problem:
+                raise SourceError(f"expression {expression!r}: {field[0]}: {problem}")
         return
     raise SourceError(
         f"expression {expression!r} must be 'rate(N minutes|hours|days)' or 'cron(...)'"
@@ -191,6 +255,7 @@ class EventBridgeRule(_RuleSource):
             json.dumps(pattern)
         except (TypeError, ValueError):
             raise SourceError("pattern is not JSON-serialisable") from None
+        check_pattern(pattern, "pattern")
         if self.bus is not None:
             check_target(self.bus, "bus")
         super().validate()

@@ -3,21 +3,33 @@
 A template that breaks a limit would be refused by CloudFormation after the archive was
 uploaded; checking here turns that into a clear error before anything changes. It also
 checks that every ``Ref``, ``GetAtt``, ``${...}`` and ``DependsOn`` names something the template
-declares, which CloudFormation would otherwise report only at create time.
+declares, which CloudFormation would otherwise report only at create time; that a
+``GetAtt`` asks a resource of a type sparta knows for an attribute it has; and that a
+function's environment, sparta's own ``SPARTA_*`` variables included, fits Lambda's 4 KB.
+Each message names what the user wrote (the function, the event source) before the
+logical ID sparta generated for it.
 """
 
 from __future__ import annotations
+
+import difflib
+from collections.abc import Iterator, Mapping
+from typing import Any
 
 from sparta_core.engine.context import ProvisionContext
 from sparta_core.engine.template import Template, referenced_ids
 from sparta_core.errors import TemplateError
 from sparta_core.hookspecs import hookimpl
+from sparta_core.model.cfn_types import check_attribute
+from sparta_core.stages.marshall.functions import function_ids
 
 #: CloudFormation quotas (AWS documentation, "CloudFormation quotas").
 MAX_TEMPLATE_BYTES = 1024 * 1024
 MAX_RESOURCES = 500
 MAX_OUTPUTS = 200
 MAX_PARAMETERS = 200
+#: Lambda's limit on a function's environment: names and values, in bytes, in all.
+MAX_ENVIRONMENT_BYTES = 4096
 
 
 def check_limits(template: Template, body: str) -> None:
@@ -44,6 +56,14 @@ def check_limits(template: Template, body: str) -> None:
             )
 
 
+def _who(template: Template, section: str, name: str) -> str:
+    """``section 'name'``, after what the user wrote that made it, when that is known."""
+    owner = template.owner_of(name) if section == "resource" else None
+    if owner and owner not in (f"service.resource('{name}')", "an earlier contributor"):
+        return f"{owner} (resource '{name}')"
+    return f"{section} '{name}'"
+
+
 def check_references(template: Template) -> None:
     declared = set(template.resources) | set(template.parameters)
     body = template.to_dict()
@@ -53,9 +73,11 @@ def check_references(template: Template) -> None:
             for target in referenced_ids(item):
                 if target in declared:
                     continue
+                close = difflib.get_close_matches(target, sorted(declared), n=1)
+                hint = f" (did you mean '{close[0]}'?)" if close else ""
                 raise TemplateError(
-                    f"{section} '{name}' refers to '{target}', which the template does not "
-                    "declare"
+                    f"{_who(template, section, name)} refers to '{target}', which the "
+                    f"template does not declare{hint}"
                 )
             depends = item.get("DependsOn", []) if section == "resource" else []
             for target in [depends] if isinstance(depends, str) else depends:
@@ -66,7 +88,98 @@ def check_references(template: Template) -> None:
                     )
 
 
+def attributes_asked(value: Any) -> Iterator[tuple[str, str]]:
+    """``(logical ID, attribute)`` of every ``Fn::GetAtt`` and ``${X.Attr}`` in ``value``."""
+    if isinstance(value, list):
+        for item in value:
+            yield from attributes_asked(item)
+        return
+    if not isinstance(value, Mapping):
+        return
+    if len(value) == 1 and "Fn::GetAtt" in value:
+        target = value["Fn::GetAtt"]
+        parts = target.split(".", 1) if isinstance(target, str) else target
+        if isinstance(parts, list) and len(parts) == 2 and all(isinstance(p, str) for p in parts):
+            yield parts[0], parts[1]
+        return
+    if len(value) == 1 and "Fn::Sub" in value:
+        sub = value["Fn::Sub"]
+        text, variables = (sub[0], sub[1]) if isinstance(sub, list) and len(sub) == 2 else (sub, {})
+        if isinstance(text, str):
+            for piece in text.split("${")[1:]:
+                name = piece.split("}", 1)[0]
+                if "." in name and not name.startswith(("!", "AWS::")):
+                    resource, attribute = name.split(".", 1)
+                    if resource not in variables:
+                        yield resource, attribute
+        yield from attributes_asked(variables)
+        return
+    for item in value.values():
+        yield from attributes_asked(item)
+
+
+def check_attributes(template: Template) -> None:
+    """A ``GetAtt`` on a resource of a type sparta knows names one of its attributes."""
+    body = template.to_dict()
+    resources = body.get("Resources", {})
+    sections = [("resource", resources), ("output", body.get("Outputs", {}))]
+    for section, items in sections:
+        for name, item in items.items():
+            for target, attribute in attributes_asked(item):
+                resource_type = resources.get(target, {}).get("Type")
+                problem = check_attribute(resource_type, attribute)
+                if problem:
+                    raise TemplateError(
+                        f"{_who(template, section, name)} asks for GetAtt('{target}', "
+                        f"'{attribute}'), but {problem}"
+                    )
+
+
+def _least_bytes(value: Any, stack_name: str) -> int:
+    """The fewest bytes ``value`` can take once CloudFormation resolves it."""
+    if isinstance(value, str):
+        return len(value.encode())
+    if isinstance(value, Mapping) and value == {"Ref": "AWS::StackName"}:
+        return len(stack_name.encode())
+    if isinstance(value, Mapping) and len(value) == 1 and "Fn::Sub" in value:
+        sub = value["Fn::Sub"]
+        text = sub[0] if isinstance(sub, list) and sub else sub
+        if isinstance(text, str):
+            size, rest = 0, text
+            while "${" in rest:
+                before, _, rest = rest.partition("${")
+                size += len(before.encode())
+                rest = rest.partition("}")[2]
+            return size + len(rest.encode())
+    return 0
+
+
+def check_environment_sizes(ctx: ProvisionContext, template: Template) -> None:
+    """Each function's environment, as the template sets it (sparta's ``SPARTA_*``
+    variables included), within Lambda's 4 KB; a reference counts what it resolves to
+    at the least, so the check never refuses an environment Lambda would take."""
+    for function in ctx.service.functions.values():
+        resource = template.resources.get(function_ids(function)["function"], {})
+        variables = resource.get("Properties", {}).get("Environment", {}).get("Variables", {})
+        if not isinstance(variables, Mapping):
+            continue
+        sizes = {key: len(key.encode()) + _least_bytes(value, ctx.stack_name)
+                 for key, value in variables.items()}
+        total = sum(sizes.values())
+        if total <= MAX_ENVIRONMENT_BYTES:
+            continue
+        own = {key: size for key, size in sizes.items() if key.startswith("SPARTA_")}
+        raise TemplateError(
+            f"function '{function.key}': its environment holds at least {total} bytes, "
+            f"{sum(own.values())} of them sparta's own ({', '.join(sorted(own))}); Lambda "
+            f"allows {MAX_ENVIRONMENT_BYTES} in all (make the function's own variables "
+            "smaller, or keep large values in SSM Parameter Store)"
+        )
+
+
 @hookimpl(trylast=True)
 def sparta_validate_template(ctx: ProvisionContext, template: Template) -> None:
     check_references(template)
+    check_attributes(template)
+    check_environment_sizes(ctx, template)
     check_limits(template, template.to_json())
