@@ -262,9 +262,10 @@ def test_plugin_settings_reach_the_plugin(cli: Cli, hello_project: Path) -> None
         "        if resource['Type'] == 'AWS::Logs::LogGroup':\n"
         "            resource['Properties']['RetentionInDays'] = days\n"
     )
-    cli("-o", "log-retention=30", "build", project=hello_project)
+    # 7 is neither the plugin's default (14) nor sparta's own log retention default.
+    cli("-o", "log-retention=7", "build", project=hello_project)
     template = json.loads((hello_project / ".sparta" / "hello-template.json").read_text())
-    assert template["Resources"]["GreetLogGroup"]["Properties"]["RetentionInDays"] == 30
+    assert template["Resources"]["GreetLogGroup"]["Properties"]["RetentionInDays"] == 7
 
 
 def test_every_hook_has_a_docstring_saying_when_it_is_called() -> None:

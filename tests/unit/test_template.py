@@ -50,15 +50,36 @@ def test_references_become_intrinsic_functions() -> None:
     assert body["Outputs"]["QueueArn"]["Export"] == {"Name": {"Fn::Sub": "${AWS::StackName}-arn"}}
 
 
-def test_json_is_deterministic() -> None:
-    def make() -> str:
-        template = Template("d")
-        template.add_resource("B", "AWS::SNS::Topic")
-        template.add_resource("A", "AWS::SQS::Queue", {"DelaySeconds": 1})
-        return template.to_json()
+MAKE_TEMPLATE = """
+import sparta_core as sparta
+from sparta_core.engine.template import Template
 
-    assert make() == make()
-    assert list(json.loads(make())["Resources"]) == ["A", "B"]
+template = Template("d")
+template.add_resource("B", "AWS::SNS::Topic", {"Tags": [{"Key": "k", "Value": "v"}]})
+template.add_resource("A", "AWS::SQS::Queue", {"DelaySeconds": 1, "Policy": {"z": 1, "a": 2}})
+template.add_output("Names", sparta.Sub("${A}-${B}"))
+print(template.to_json(), end="")
+"""
+
+
+def test_json_is_deterministic_across_processes() -> None:
+    """The same template from fresh interpreters with different hash seeds (set and dict
+    orders that depend on hashing would show) is byte-identical, and sorted."""
+    import os
+    import subprocess
+    import sys
+
+    bodies = {
+        subprocess.run(
+            [sys.executable, "-c", MAKE_TEMPLATE], capture_output=True, text=True, check=True,
+            env={**os.environ, "PYTHONHASHSEED": seed},
+        ).stdout
+        for seed in ("0", "1", "12345")
+    }
+    assert len(bodies) == 1
+    body = json.loads(bodies.pop())
+    assert list(body["Resources"]) == ["A", "B"]
+    assert list(body["Resources"]["A"]["Properties"]["Policy"]) == ["a", "z"]
 
 
 def test_yaml_output_round_trips() -> None:
