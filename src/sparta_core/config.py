@@ -93,6 +93,7 @@ CORE_KEYS: dict[str, tuple[str, Callable[[Any, str], Any]]] = {
     "build-id": ("build_id", _as_str),
     "requirements": ("requirements", _as_str),
     "exclude": ("exclude", _as_list),
+    "include": ("include", _as_list),
     "plugins": ("plugins", _as_list),
     "tags": ("tags", _as_mapping),
     "params": ("params", _as_mapping),
@@ -128,6 +129,9 @@ class Settings:
     build_id: str | None = None
     requirements: str | None = None
     exclude: tuple[str, ...] = ()
+    #: Globs of project files that ship although a default or ``exclude`` leaves them
+    #: out; a file that holds secrets ships only when named here by its exact path.
+    include: tuple[str, ...] = ()
     plugins: tuple[str, ...] = ()
     tags: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     params: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))

@@ -93,7 +93,22 @@ def new_workspace(entry: CacheEntry) -> CacheEntry:
     if workspace.exists():
         shutil.rmtree(workspace)
     workspace.mkdir(parents=True)
+    tag_cache_root(entry.directory.parent.parent)
     return CacheEntry(workspace)
+
+
+#: https://bford.info/cachedir/: backup tools skip a tagged folder, and so does the
+#: build's walk of a project folder the cache happens to sit in.
+CACHEDIR_TAG = (
+    "Signature: 8a477f597d28d172789f06886806bc55\n"
+    "# This file is a cache directory tag created by sparta.\n"
+)
+
+
+def tag_cache_root(root: Path) -> None:
+    tag = root / "CACHEDIR.TAG"
+    if not tag.exists():
+        tag.write_text(CACHEDIR_TAG)
 
 
 def publish(workspace: CacheEntry, entry: CacheEntry, manifest: dict[str, Any]) -> CacheEntry:
