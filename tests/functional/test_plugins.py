@@ -262,9 +262,10 @@ def test_plugin_settings_reach_the_plugin(cli: Cli, hello_project: Path) -> None
         "        if resource['Type'] == 'AWS::Logs::LogGroup':\n"
         "            resource['Properties']['RetentionInDays'] = days\n"
     )
-    cli("-o", "log-retention=30", "build", project=hello_project)
+    # 60, not sparta's own default of 30: the value must come from the plugin's setting.
+    cli("-o", "log-retention=60", "build", project=hello_project)
     template = json.loads((hello_project / ".sparta" / "hello-template.json").read_text())
-    assert template["Resources"]["GreetLogGroup"]["Properties"]["RetentionInDays"] == 30
+    assert template["Resources"]["GreetLogGroup"]["Properties"]["RetentionInDays"] == 60
 
 
 def test_every_hook_has_a_docstring_saying_when_it_is_called() -> None:
