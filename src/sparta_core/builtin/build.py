@@ -98,7 +98,7 @@ def list_project_files(
 
     def walk(directory: Path, prefix: str, excluded: bool, secret: bool) -> None:
         real = os.path.realpath(directory)
-        if real in visited:
+        if real in visited or (guard is not None and real in guard.skip):
             return
         visited.add(real)
         with os.scandir(directory) as entries:
@@ -106,9 +106,7 @@ def list_project_files(
                 relative = prefix + entry.name
                 if entry.is_dir():
                     inner_secret = secret or is_secret_dir(entry.name)
-                    if guard is not None and guard.skips_dir(
-                        os.path.realpath(entry.path), relative, inner_secret
-                    ):
+                    if guard is not None and guard.skips_dir(entry.path, relative, inner_secret):
                         continue
                     inner_excluded = excluded or _dir_excluded(entry, relative, exclude)
                     if inner_excluded and not _reaches(include, relative):

@@ -72,11 +72,12 @@ class NeverShip:
             for end in range(1, len(parts))
         )
 
-    def skips_dir(self, real: str, relative: str, secret: bool) -> bool:
-        """True if the folder whose real path is ``real`` (``relative`` in the project;
-        ``secret``: it is or lies in a secret folder) is not walked: the cache, a tagged
-        cache, or a secret folder that no exact include reaches into."""
-        if real in self.skip or os.path.isfile(os.path.join(real, CACHEDIR_TAG)):
+    def skips_dir(self, path: str, relative: str, secret: bool) -> bool:
+        """True if the folder at ``path`` (``relative`` in the project; ``secret``: it
+        is or lies in a secret folder) is not walked: a tagged cache, or a secret folder
+        that no exact include reaches into. (The configured cache root, ``skip``, is
+        recognised by the walk, which knows each folder's real path.)"""
+        if os.path.isfile(os.path.join(path, CACHEDIR_TAG)):
             return True
         return secret and relative not in self._exact_dirs
 
