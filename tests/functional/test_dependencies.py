@@ -9,6 +9,7 @@ touches PyPI. What the build did (installed or reused) is read from its own repo
 from __future__ import annotations
 
 import json
+import os
 import textwrap
 import zipfile
 from pathlib import Path
@@ -390,3 +391,70 @@ def test_an_architecture_archive_no_longer_needed_is_removed(cli, project) -> No
     build(cli, root)
     assert not arm.exists()
     assert not (root / ".sparta" / ".deps-code-arm64.zip.json").exists()
+
+
+def _flip_4k(path: Path) -> None:
+    """4 KB inverted in the middle of ``path``, same size, its mtime put back."""
+    status = path.stat()
+    data = bytearray(path.read_bytes())
+    middle = len(data) // 2
+    data[middle:middle + 4096] = bytes(b ^ 0xFF for b in data[middle:middle + 4096])
+    path.write_bytes(bytes(data))
+    assert path.stat().st_size == status.st_size
+    os.utime(path, ns=(status.st_atime_ns, status.st_mtime_ns))
+
+
+DAMAGES = {
+    "flipped": lambda entry: _flip_4k(entry / "site.zip"),
+    "truncated": lambda entry: (entry / "site.zip").write_bytes(
+        (entry / "site.zip").read_bytes()[:-100]),
+    "empty": lambda entry: (entry / "site.zip").write_bytes(b""),
+    "missing": lambda entry: (entry / "site.zip").unlink(),
+    "manifest {}": lambda entry: (entry / "manifest.json").write_text("{}"),
+    "manifest not JSON": lambda entry: (entry / "manifest.json").write_text('{"installer": '),
+    "manifest without versions": lambda entry: (entry / "manifest.json").write_text(
+        json.dumps({**json.loads((entry / "manifest.json").read_text()),
+                    "packages": {"purepkg": {}}})),
+}
+
+
+@pytest.mark.parametrize("damage", sorted(DAMAGES))
+def test_a_damaged_cache_entry_is_discarded_and_rebuilt_with_a_warning(
+    cli, project, wheelhouse: Path, tmp_path: Path, damage: str
+) -> None:
+    house = tmp_path / "bulk-wheels"
+    make_wheel(house, "bulkpkg", "1.0", "py3-none-any",
+               {"bulkpkg/__init__.py": "", "bulkpkg/data.bin": os.urandom(64 * 1024)})
+    root = project(requirements="purepkg\nbulkpkg\n")
+    (root / "pyproject.toml").write_text(
+        f'[tool.sparta]\nfind-links = ["{wheelhouse}", "{house}"]\n')
+    build(cli, root)
+    (entry,) = (tmp_path / "sparta-cache" / "deps").iterdir()
+    DAMAGES[damage](entry)
+
+    result = build(cli, root)
+    warnings = [line for line in result.output.splitlines() if line.startswith("warning:")]
+    assert len(warnings) == 1
+    assert warnings[0].startswith(f"warning: dependency cache entry {entry} ")
+    assert warnings[0].endswith(": discarded, installing again")
+    assert "2 package(s) installed" in deps_lines(result.output)[0]
+    content = names(root / ".sparta" / "deps-code.zip")  # testzip: every CRC is good
+    assert "purepkg/__init__.py" in content and "bulkpkg/data.bin" in content
+
+    again = build(cli, root)
+    assert "warning:" not in again.output
+    assert "reused from cache" in deps_lines(again.output)[0]
+
+
+def test_an_unchanged_cache_entry_is_not_hashed_again(
+    cli, project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = project()
+    build(cli, root)
+
+    def no_hashing(path: Path) -> str:
+        raise AssertionError(f"{path} was hashed")
+
+    monkeypatch.setattr("sparta_core.stages.build.cache.file_sha256", no_hashing)
+    result = build(cli, root)
+    assert "reused from cache" in deps_lines(result.output)[0]

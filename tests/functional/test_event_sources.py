@@ -45,9 +45,13 @@ def fn(event, context):
 
 def no_star(statements: list[dict]) -> None:
     for statement in statements:
+        if statement["Action"] == ["dynamodb:ListStreams"]:
+            continue  # the one action that takes no resource but "*" (AWS's reference)
         assert statement["Resource"] != "*", statement
-        # Allowed: a log group's streams (":*") and one table's streams ("/stream/*").
-        scoped = json.dumps(statement["Resource"]).replace(":*", "").replace("/stream/*", "")
+        # Allowed: a log group's streams (":*"), one table's streams ("/stream/*") and one
+        # Kinesis stream's consumers ("/consumer/*").
+        scoped = json.dumps(statement["Resource"]).replace(":*", "")
+        scoped = scoped.replace("/stream/*", "").replace("/consumer/*", "")
         assert "*" not in scoped, statement
 
 
@@ -118,8 +122,9 @@ def test_dynamodb_stream_from_table_ref(cli, make_project, cfn_lint):
             "Resource": {"Fn::GetAtt": ["Failures", "Arn"]}} in statements
     # Scoped to the table's streams, as AWS's own policy for Lambda and DynamoDB Streams is.
     assert {"Effect": "Allow", "Action": [
-        "dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator",
-        "dynamodb:ListStreams"], "Resource": {"Fn::Sub": "${Table.Arn}/stream/*"}} in statements
+        "dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"],
+        "Resource": {"Fn::Sub": "${Table.Arn}/stream/*"}} in statements
+    assert {"Effect": "Allow", "Action": ["dynamodb:ListStreams"], "Resource": "*"} in statements
     no_star(statements)
 
 
@@ -392,9 +397,11 @@ def test_every_kind_in_one_service(cli, make_project, cfn_lint):
     mappings = built.of_type("AWS::Lambda::EventSourceMapping")
     assert sorted(m["Properties"]["FunctionName"]["Ref"] for m in mappings.values()) == [
         "DdbFunction", "KinesisFunction", "SqsFunction"]
-    for role in ("DdbRole", "KinesisRole", "SqsRole"):
+    # Logs, the source's actions, and for streams the action that takes another resource
+    # (ListStreams "*", SubscribeToShard the stream's consumers).
+    for role, count in (("DdbRole", 3), ("KinesisRole", 3), ("SqsRole", 2)):
         statements = built.statements(role)
-        assert len(statements) == 2
+        assert len(statements) == count
         no_star(statements)
 
 

@@ -133,6 +133,16 @@ def load_service(settings: Settings) -> Service:
     except ServiceDefinitionError as error:
         # Declaration errors are raised while the module runs: point at the line.
         raise ServiceDefinitionError(f"{_where(error, settings.project_dir)}{error}") from error
+    except SystemExit as error:
+        # sys.exit() (any code, 0 included) stops the import before the service exists:
+        # it is no success, and must not end the run as one.
+        source = _source_of(module_path, settings.project_dir)
+        where = _where(error, settings.project_dir) or f"{source}: "
+        raise ServiceDefinitionError(
+            f"{where}importing service module '{module_name}' raised SystemExit"
+            f"({error.code!r}) (sys.exit() at import time); the service module must "
+            "declare the service, not exit"
+        ) from None
     except Exception as error:
         where = _where(error, settings.project_dir)
         hint = _unknown_parameter(error)
@@ -154,6 +164,14 @@ def load_service(settings: Settings) -> Service:
             f"{type(service).__name__}"
         )
     return service
+
+
+def _source_of(module_path: Path, project: Path) -> str:
+    """The service module's file, relative to the project."""
+    path = module_path.with_suffix(".py")
+    if not path.is_file():
+        path = module_path / "__init__.py"
+    return path.relative_to(project).as_posix()
 
 
 def _unknown_parameter(error: BaseException) -> str | None:

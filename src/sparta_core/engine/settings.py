@@ -83,6 +83,25 @@ def parse_pairs(pairs: tuple[str, ...] | list[str], *, what: str) -> dict[str, s
     return result
 
 
+#: ``log-retention-days = "never"``: TOML has no null, so the word says "keep forever".
+NEVER_EXPIRE = "never"
+
+
+def _as_retention(value: Any, key: str) -> int | str:
+    from sparta_core.model.function import LOG_RETENTION_DAYS
+
+    if isinstance(value, str) and value.strip().lower() == NEVER_EXPIRE:
+        return NEVER_EXPIRE
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value)  # from SPARTA_LOG_RETENTION_DAYS
+    if isinstance(value, bool) or not isinstance(value, int) or value not in LOG_RETENTION_DAYS:
+        raise ConfigError(
+            f"setting '{key}' must be one of CloudWatch Logs' retention periods "
+            f"({', '.join(map(str, LOG_RETENTION_DAYS))}) or \"{NEVER_EXPIRE}\", got {value!r}"
+        )
+    return value
+
+
 #: The settings sparta itself reads: key in [tool.sparta] -> (field, converter).
 CORE_KEYS: dict[str, tuple[str, Callable[[Any, str], Any]]] = {
     "service": ("service_ref", _as_str),
@@ -93,6 +112,7 @@ CORE_KEYS: dict[str, tuple[str, Callable[[Any, str], Any]]] = {
     "build-id": ("build_id", _as_str),
     "requirements": ("requirements", _as_str),
     "exclude": ("exclude", _as_list),
+    "include": ("include", _as_list),
     "plugins": ("plugins", _as_list),
     "tags": ("tags", _as_mapping),
     "params": ("params", _as_mapping),
@@ -104,6 +124,7 @@ CORE_KEYS: dict[str, tuple[str, Callable[[Any, str], Any]]] = {
     "exclude-runtime-provided": ("exclude_runtime_provided", _as_bool),
     "force": ("force", _as_bool),
     "installer": ("installer", _as_str),
+    "log-retention-days": ("log_retention_days", _as_retention),
 }
 
 CONVERTERS: dict[str, Callable[[Any, str], Any]] = {
@@ -128,6 +149,9 @@ class Settings:
     build_id: str | None = None
     requirements: str | None = None
     exclude: tuple[str, ...] = ()
+    #: Globs of project files that ship although a default or ``exclude`` leaves them
+    #: out; a file that holds secrets ships only when named here by its exact path.
+    include: tuple[str, ...] = ()
     plugins: tuple[str, ...] = ()
     tags: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     params: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
@@ -145,6 +169,9 @@ class Settings:
     force: bool = False
     #: ``uv`` or ``pip``; unset means uv when available, else pip.
     installer: str | None = None
+    #: Days log groups keep events unless a function says otherwise; ``None`` keeps
+    #: them forever (``log-retention-days = "never"``).
+    log_retention_days: int | None = 30
 
     @property
     def output_dir(self) -> Path:
@@ -254,7 +281,7 @@ def merge_settings(
     for key, (field_name, convert) in CORE_KEYS.items():
         value = pick(key, convert)
         if value is not None:
-            values[field_name] = value
+            values[field_name] = None if value == NEVER_EXPIRE else value
     option_flags = dict(flags.get("options") or {})
     unknown = set(option_flags) - set(specs)
     if unknown:

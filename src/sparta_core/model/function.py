@@ -25,6 +25,35 @@ TRACING_MODES = ("Active", "PassThrough")
 #: Lambda's pattern for environment variable names (ASCII only).
 ENVIRONMENT_NAME = re.compile(r"[a-zA-Z]([a-zA-Z0-9_])+")
 
+#: The retention periods CloudWatch Logs accepts (``RetentionInDays``), in days.
+LOG_RETENTION_DAYS = (
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557,
+    2922, 3288, 3653,
+)
+
+
+class _FromSettings:
+    """The default of ``log_retention_days``: ``[tool.sparta] log-retention-days``
+    (itself 30 days by default)."""
+
+    def __repr__(self) -> str:
+        return "FROM_SETTINGS"
+
+
+FROM_SETTINGS: Any = _FromSettings()
+
+
+def check_log_retention(value: object, *, what: str) -> None:
+    """``value`` is a retention CloudWatch Logs offers, or ``None`` (never expire)."""
+    if value is None or value is FROM_SETTINGS:
+        return
+    if isinstance(value, bool) or not isinstance(value, int) or value not in LOG_RETENTION_DAYS:
+        raise ServiceDefinitionError(
+            f"{what}: log_retention_days must be one of CloudWatch Logs' retention periods "
+            f"({', '.join(map(str, LOG_RETENTION_DAYS))}) or None to keep logs forever, "
+            f"got {value!r}"
+        )
+
 #: The options ``@service.function(...)`` and ``service.add_function(...)`` accept.
 FUNCTION_OPTIONS = (
     "name",
@@ -43,6 +72,7 @@ FUNCTION_OPTIONS = (
     "role",
     "events",
     "decorators",
+    "log_retention_days",
 )
 
 #: A decorator is called with keyword arguments it names among ctx, function,
@@ -95,9 +125,13 @@ class LambdaFunction:
     role: IAMRoleDefinition | str | None = None
     events: Sequence[EventSource] = field(default_factory=tuple)
     decorators: Sequence[FunctionDecorator] = field(default_factory=tuple)
+    #: Days the function's log group keeps events; ``None`` keeps them forever; by
+    #: default ``[tool.sparta] log-retention-days`` (30).
+    log_retention_days: int | None = FROM_SETTINGS
 
     def __post_init__(self) -> None:
         what = f"function '{self.key}'"
+        check_log_retention(self.log_retention_days, what=what)
         self.memory_size = _int_in_range(
             self.memory_size, 128, 10240, option="memory_size", what=what
         )

@@ -22,7 +22,11 @@ from sparta_core.model.naming import (
 )
 from sparta_core.model.refs import Value, check_value
 
-RUNTIMES = ("python3.10", "python3.11", "python3.12", "python3.13")
+RUNTIMES = ("python3.10", "python3.11", "python3.12", "python3.13", "python3.14")
+#: Runtimes AWS has deprecated: runtime -> (the date, the runtime to move to). They still
+#: deploy, with a warning (the ``validate`` plugin's); remove one from RUNTIMES once
+#: Lambda no longer creates functions on it, so that it becomes an error.
+DEPRECATED_RUNTIMES = {"python3.10": ("2026-10-31", "python3.11")}
 #: CloudFormation's limits on a template's and an output's description (bytes).
 MAX_DESCRIPTION_BYTES = 1024
 #: The attributes a resource of ``service.resource(...)`` may carry besides its properties.

@@ -39,16 +39,20 @@ DYNAMODB_STREAM_ACTIONS = (
     "dynamodb:DescribeStream",
     "dynamodb:GetRecords",
     "dynamodb:GetShardIterator",
-    "dynamodb:ListStreams",
 )
+#: AWS's service authorization reference lists no resource type for ListStreams: it
+#: takes only ``"*"``, so it gets a statement of its own rather than widening the rest.
+DYNAMODB_LIST_STREAMS = {"Effect": "Allow", "Action": ["dynamodb:ListStreams"], "Resource": "*"}
 KINESIS_ACTIONS = (
     "kinesis:DescribeStream",
     "kinesis:DescribeStreamSummary",
     "kinesis:GetRecords",
     "kinesis:GetShardIterator",
     "kinesis:ListShards",
-    "kinesis:SubscribeToShard",
 )
+#: SubscribeToShard (enhanced fan-out) is asked of a stream consumer, whose ARN is
+#: ``<stream ARN>/consumer/<name>:<timestamp>``, never of the stream itself.
+KINESIS_CONSUMER_ACTIONS = ("kinesis:SubscribeToShard",)
 #: Lambda allows 5 filters per mapping by default, 10 with a quota increase.
 MAX_FILTERS = 10
 
@@ -123,6 +127,10 @@ class _PullSource(EventSource):
         """What the role's statement for this source is scoped to: the source's ARN."""
         return arn
 
+    def extra_statements(self, target: Target, arn: Any) -> list[dict[str, Any]]:
+        """Statements for actions that take another resource than the source's ARN."""
+        return []
+
     def contribute(self, wiring: FunctionWiring, index: int) -> None:
         target = resolve(wiring, self._target())
         arn = self.source_arn(wiring, target)
@@ -147,6 +155,7 @@ class _PullSource(EventSource):
             owner=f"{self.describe()} of function '{wiring.function.key}'",
         )
         wiring.statements.append(allow(self.actions, self.statement_resource(target, arn)))
+        wiring.statements.extend(self.extra_statements(target, arn))
         if target.owned and target.logical_id:
             wiring.expose(target.logical_id)
 
@@ -297,6 +306,9 @@ class DynamoDBStream(_StreamSource):
             return target.literal.rsplit("/stream/", 1)[0] + "/stream/*"
         return arn
 
+    def extra_statements(self, target: Target, arn: Any) -> list[dict[str, Any]]:
+        return [dict(DYNAMODB_LIST_STREAMS)]
+
 
 @dataclass
 class KinesisStream(_StreamSource):
@@ -341,11 +353,25 @@ class KinesisStream(_StreamSource):
             )
         return to_cfn(target.value)
 
+    def extra_statements(self, target: Target, arn: Any) -> list[dict[str, Any]]:
+        return [allow(KINESIS_CONSUMER_ACTIONS, _consumers_of(target, arn))]
+
     def extra_properties(self, wiring: FunctionWiring, target: Target) -> dict[str, Any]:
         properties = super().extra_properties(wiring, target)
         if self.starting_position_timestamp is not None:
             properties["StartingPositionTimestamp"] = self.starting_position_timestamp
         return properties
+
+
+def _consumers_of(target: Target, arn: Any) -> Any:
+    """``<stream ARN>/consumer/*``: every enhanced fan-out consumer of the stream."""
+    if target.owned and target.logical_id:
+        return {"Fn::Sub": f"${{{target.logical_id}.Arn}}/consumer/*"}
+    if isinstance(arn, str):
+        return arn + "/consumer/*"
+    if isinstance(arn, dict) and isinstance(arn.get("Fn::Sub"), str):
+        return {"Fn::Sub": arn["Fn::Sub"] + "/consumer/*"}
+    return {"Fn::Join": ["", [arn, "/consumer/*"]]}
 
 
 __all__ = ["DynamoDBStream", "KinesisStream", "SQSEvent"]

@@ -21,6 +21,7 @@ from sparta_core.stages.build.cache import (
     entry_for,
     new_workspace,
     publish,
+    verify,
 )
 from sparta_core.stages.build.installer import Installer, find_installer
 from sparta_core.stages.build.requirements import (
@@ -95,7 +96,14 @@ def build_dependencies(ctx: ProvisionContext) -> list[DependencyTree]:
         entry = entry_for(key)
         if settings.force:
             discard(entry)
-        manifest = entry.manifest()
+        manifest, problem = verify(entry)
+        if problem is not None:
+            # Damaged (edited, truncated, emptied, a broken manifest): never shipped.
+            ctx.reporter.warn(
+                f"dependency cache entry {entry.directory} {problem}: discarded, "
+                "installing again"
+            )
+            discard(entry)
         if manifest is not None:
             tree = DependencyTree(architecture, target, entry, manifest, reused=True)
         else:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from sparta_core.engine.context import BuildResult, ProvisionContext
+from sparta_core.stages.build.never_ship import NeverShip, cache_dirs, is_secret_dir
 from sparta_core.errors import ServiceDefinitionError
 from sparta_core.hookspecs import hookimpl
 
@@ -57,8 +58,8 @@ EXCLUDED_FILES = (
     "*.bak",
     "*.swp",
     "*~",
-    ".env",
 )
+# Secrets (.env and the like) are never_ship's: they stay out whatever the patterns say.
 
 
 def is_excluded(relative: str, name: str, patterns: tuple[str, ...]) -> bool:
@@ -77,38 +78,88 @@ def _matcher(patterns: tuple[str, ...]) -> Any:
     return re.compile("|".join(f"(?:{fnmatch.translate(p)})" for p in patterns)).match
 
 
-def list_project_files(root: Path, exclude: tuple[str, ...] = ()) -> dict[str, Path]:
+def list_project_files(
+    root: Path,
+    exclude: tuple[str, ...] = (),
+    *,
+    include: tuple[str, ...] = (),
+    guard: NeverShip | None = None,
+) -> dict[str, Path]:
     """Archive name -> file for every file of the project that ships. Symbolic links
-    to directories are followed, once each (a link back up the tree is not)."""
+    to directories are followed, once each (a link back up the tree is not).
+
+    ``include`` globs bring back files that the default excludes or ``exclude`` leave
+    out (a glob rooted in an excluded folder, ``tests/fixtures/*.json``, reaches into
+    it). ``guard`` (the project walk's, see :mod:`never_ship`) keeps secrets and the
+    dependency cache out, whatever the patterns say."""
     files: dict[str, Path] = {}
     visited: set[str] = set()
+    included = _matcher(include)
 
-    def walk(directory: Path, prefix: str) -> None:
+    def walk(directory: Path, prefix: str, excluded: bool, secret: bool) -> None:
         real = os.path.realpath(directory)
-        if real in visited:
+        if real in visited or (guard is not None and real in guard.skip):
             return
         visited.add(real)
         with os.scandir(directory) as entries:
             for entry in entries:
                 relative = prefix + entry.name
                 if entry.is_dir():
-                    if entry.name in EXCLUDED_DIRS or entry.name.endswith(".egg-info"):
+                    inner_secret = secret or is_secret_dir(entry.name)
+                    if guard is not None and guard.skips_dir(entry.path, relative, inner_secret):
                         continue
-                    if (Path(entry.path) / "pyvenv.cfg").exists():
-                        continue  # a virtual environment, whatever its name
-                    # "drafts/" means the folder: match it with its slash, too.
-                    if is_excluded(relative, entry.name, exclude) or is_excluded(
-                        relative + "/", entry.name + "/", exclude
-                    ):
+                    inner_excluded = excluded or _dir_excluded(entry, relative, exclude)
+                    if inner_excluded and not _reaches(include, relative):
                         continue
-                    walk(Path(entry.path), relative + "/")
+                    walk(Path(entry.path), relative + "/", inner_excluded, inner_secret)
                 elif entry.is_file():
-                    if is_excluded(relative, entry.name, EXCLUDED_FILES + exclude):
+                    verdict = None if guard is None else guard.allows_file(
+                        relative, entry.name, secret
+                    )
+                    if verdict is False:
+                        continue
+                    if verdict is None and (
+                        excluded or is_excluded(relative, entry.name, EXCLUDED_FILES + exclude)
+                    ) and not (included(relative) or included(entry.name)):
                         continue
                     files[relative] = Path(entry.path)
 
-    walk(root, "")
+    walk(root, "", False, False)
     return files
+
+
+def _dir_excluded(entry: os.DirEntry[str], relative: str, exclude: tuple[str, ...]) -> bool:
+    """True if the folder ``entry`` is left out by default or by ``exclude``."""
+    if entry.name in EXCLUDED_DIRS or entry.name.endswith(".egg-info"):
+        return True
+    if (Path(entry.path) / "pyvenv.cfg").exists():
+        return True  # a virtual environment, whatever its name
+    # "drafts/" means the folder: match it with its slash, too.
+    return is_excluded(relative, entry.name, exclude) or is_excluded(
+        relative + "/", entry.name + "/", exclude
+    )
+
+
+def _reaches(include: tuple[str, ...], folder: str) -> bool:
+    """True if an ``include`` glob with a folder in it may match a file under
+    ``folder`` (a project path): its folders match ``folder``'s, up to a ``*`` (which
+    crosses folders). A bare name glob (``*.json``) never reaches into an excluded
+    folder: it would open ``.venv/`` and ``node_modules/`` to the walk."""
+    wanted = folder.split("/")
+    for pattern in include:
+        parts = pattern.strip("/").split("/")
+        if len(parts) < 2:
+            continue
+        for index, name in enumerate(wanted):
+            if index >= len(parts):
+                break
+            if "*" in parts[index]:
+                return True
+            if index == len(parts) - 1 or not fnmatch.fnmatchcase(name, parts[index]):
+                break
+        else:
+            return True
+    return False
 
 
 def check_handlers_ship(ctx: ProvisionContext, sources: dict[str, Path]) -> None:
@@ -129,7 +180,16 @@ def check_handlers_ship(ctx: ProvisionContext, sources: dict[str, Path]) -> None
 def sparta_build(ctx: ProvisionContext) -> BuildResult:
     from sparta_core.stages.build.dependencies import build_dependencies
 
-    sources = list_project_files(ctx.project_dir, ctx.settings.exclude)
+    settings = ctx.settings
+    guard = NeverShip(include=settings.include, skip=cache_dirs())
+    sources = list_project_files(
+        ctx.project_dir, settings.exclude, include=settings.include, guard=guard
+    )
+    for name in sorted(guard.admitted):
+        ctx.reporter.warn(
+            f"{name} holds secrets by its name, and ships because [tool.sparta] include "
+            "names it"
+        )
     check_handlers_ship(ctx, sources)
     ctx.reporter.detail(f"{len(sources)} project files staged")
     result = BuildResult(sources=sources, report={"sources": len(sources)})

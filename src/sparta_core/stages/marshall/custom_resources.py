@@ -180,6 +180,7 @@ def _ensure_provider(
         add_execution_role,
         add_log_group,
         code_location,
+        log_retention,
         logs_statement,
     )
 
@@ -195,7 +196,7 @@ def _ensure_provider(
         raise TemplateError("custom resources need the service's archive, which is not built")
     service = ctx.service
     name = provider_function_name(service.name, resource_type.name)
-    add_log_group(template, ids["log_group"], name, PROVIDER_OWNER)
+    add_log_group(template, ids["log_group"], name, PROVIDER_OWNER, log_retention(ctx))
     role = add_execution_role(
         template, ids["role"], [logs_statement(name)],
         policy_name=f"{resource_type.name}-provider", owner=PROVIDER_OWNER,

@@ -81,13 +81,27 @@ def logs_statement(physical_name: str) -> dict[str, Any]:
     }
 
 
-def add_log_group(template: Template, log_group_id: str, physical_name: str, owner: str) -> None:
+def add_log_group(
+    template: Template, log_group_id: str, physical_name: str, owner: str,
+    retention_days: int | None = None,
+) -> None:
     """The function's log group, declared so that it is created before the function (and
-    deleted with the stack) rather than created by Lambda on first run."""
-    template.add_resource(
-        log_group_id, "AWS::Logs::LogGroup", {"LogGroupName": f"/aws/lambda/{physical_name}"},
-        owner=owner,
-    )
+    deleted with the stack) rather than created by Lambda on first run; its events
+    expire after ``retention_days`` (``None``: never)."""
+    properties: dict[str, Any] = {"LogGroupName": f"/aws/lambda/{physical_name}"}
+    if retention_days is not None:
+        properties["RetentionInDays"] = retention_days
+    template.add_resource(log_group_id, "AWS::Logs::LogGroup", properties, owner=owner)
+
+
+def log_retention(ctx: ProvisionContext, function: LambdaFunction | None = None) -> int | None:
+    """How long ``function``'s logs are kept: its own ``log_retention_days``, else the
+    ``log-retention-days`` setting (sparta's own functions always use the setting)."""
+    from sparta_core.model.function import FROM_SETTINGS
+
+    if function is not None and function.log_retention_days is not FROM_SETTINGS:
+        return function.log_retention_days
+    return ctx.settings.log_retention_days
 
 
 def add_execution_role(

@@ -29,6 +29,7 @@ from sparta_core.stages.marshall.functions import (
     archive_key,
     code_location,
     function_ids,
+    log_retention,
     logs_statement,
 )
 
@@ -96,7 +97,7 @@ def marshal_function(
     physical = service.physical_name(function)
     owner = f"function '{function.key}'"
 
-    add_log_group(template, ids["log_group"], physical, owner)
+    add_log_group(template, ids["log_group"], physical, owner, log_retention(ctx, function))
     statements: list[dict[str, Any]] = [logs_statement(physical)]
     wiring = FunctionWiring(
         ctx=ctx, function=function, logical_id=ids["function"], template=template,

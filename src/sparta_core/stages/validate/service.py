@@ -12,10 +12,19 @@ FEATURE_PLUGINS = ("api", "site")
 # tryfirst: the model's own checks come before any plugin's, which may rely on them.
 @hookimpl(tryfirst=True)
 def sparta_validate_service(ctx: ProvisionContext) -> None:
-    """Every handler resolves to a module of the project; a declared API or site whose
-    built-in plugin is blocked is pointed out (another plugin must then deploy it)."""
+    """Every handler resolves to a module of the project; a runtime AWS has deprecated
+    and a declared API or site whose built-in plugin is blocked are pointed out (another
+    plugin must then deploy it)."""
+    from sparta_core.model.service import DEPRECATED_RUNTIMES
+
     service = ctx.service
     service.validate(ctx.project_dir)
+    if service.runtime in DEPRECATED_RUNTIMES:
+        date, successor = DEPRECATED_RUNTIMES[service.runtime]
+        ctx.reporter.warn(
+            f"service '{service.name}': AWS deprecated the {service.runtime} runtime on "
+            f"{date}; move to {successor} or later (runtime=\"{successor}\")"
+        )
     for feature in FEATURE_PLUGINS:
         if getattr(service, feature) is not None and ctx.pluginmanager.is_blocked(feature):
             ctx.reporter.warn(
