@@ -72,7 +72,7 @@ def test_the_archive_ships_only_the_declaration_part_of_sparta(cli, hello_projec
     shipped = {name for name in names if name.startswith("sparta_core/")}
     assert {"sparta_core/__init__.py", "sparta_core/errors.py",
             "sparta_core/model/service.py"} <= shipped
-    assert not any(name.startswith(("sparta_core/builtin/", "sparta_core/cli"))
+    assert not any(name.startswith(("sparta_core/stages/", "sparta_core/engine/", "sparta_core/commands/"))
                    for name in shipped)
 
 

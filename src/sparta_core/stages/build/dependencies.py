@@ -146,8 +146,8 @@ def _install(
     ctx: ProvisionContext, requirements: Requirements, installer: Installer,
     index: Any, target: Target, entry: CacheEntry,
 ) -> DependencyTree:
-    from sparta_core.stages.package.pack import pack_tree
     from sparta_core.stages.build.slim import requested_names, slim
+    from sparta_core.stages.package.pack import pack_tree
 
     started = time.perf_counter()
     workspace = new_workspace(entry)

@@ -10,16 +10,15 @@ the one-line error.
 
 from __future__ import annotations
 
-from sparta_core.errors import DependencyError
 import os
 import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from sparta_core.errors import DependencyError, SpartaError
 from sparta_core.stages.build.requirements import IndexSettings
 from sparta_core.stages.build.target import Target
-from sparta_core.errors import SpartaError
 
 INSTALLERS = ("uv", "pip")
 

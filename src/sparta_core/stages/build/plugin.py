@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from sparta_core.engine.context import BuildResult, ProvisionContext
-from sparta_core.stages.build.never_ship import NeverShip, cache_dirs, is_secret_dir
 from sparta_core.errors import ServiceDefinitionError
 from sparta_core.hookspecs import hookimpl
+from sparta_core.stages.build.never_ship import NeverShip, cache_dirs, is_secret_dir
 
 #: Directory names never shipped: caches, VCS metadata, tests, sparta's own output.
 EXCLUDED_DIRS = frozenset(
