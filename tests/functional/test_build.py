@@ -143,9 +143,19 @@ def test_yaml_format(cli: Cli, hello_project: Path, cfn_lint) -> None:
 
 
 def test_provision_noop_does_what_build_does(cli: Cli, hello_project: Path) -> None:
-    result = cli("provision", "--noop", project=hello_project)
-    assert "hello: 2 function(s)" in result.output
-    assert (hello_project / ".sparta" / "hello-code.zip").is_file()
+    """Byte for byte the same archive and template as `build`, the same report, and no
+    AWS call (no endpoint is configured: a call would fail the command)."""
+    work = hello_project / ".sparta"
+    built = cli("build", project=hello_project)
+    archive, template = (work / "hello-code.zip").read_bytes(), (work / "hello-template.json").read_bytes()
+    for path in work.iterdir():
+        path.unlink()
+
+    noop = cli("--endpoint-url", "http://127.0.0.1:9", "provision", "--noop", project=hello_project)
+
+    assert noop.stdout == built.stdout
+    assert (work / "hello-code.zip").read_bytes() == archive
+    assert (work / "hello-template.json").read_bytes() == template
 
 
 def test_configured_bucket_replaces_the_bucket_parameter(cli: Cli, hello_project: Path) -> None:

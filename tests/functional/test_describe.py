@@ -57,8 +57,14 @@ def test_describe_draws_functions_resources_and_wiring(cli: Cli, make_project) -
 def test_describe_writes_where_asked(cli: Cli, hello_project) -> None:
     target = hello_project / "out" / "page.html"
     target.parent.mkdir()
-    cli("describe", "--out", str(target), project=hello_project)
-    assert "greet" in target.read_text()
+    result = cli("describe", "--out", str(target), project=hello_project)
+    page = target.read_text()
+    assert result.stdout.strip().endswith("page.html")
+    assert page.startswith("<!DOCTYPE html>") and page.rstrip().endswith("</html>")
+    boxes = re.findall(r'<g class="(\w+)"><rect[^>]*/><text[^>]*>([^<]*)</text>', page)
+    assert ("function", "greet") in boxes and ("function", "config") in boxes
+    assert "&quot;GreetFunction&quot;" in page  # the template is in the page
+    assert not (hello_project / ".sparta" / "hello-describe.html").exists()
 
 
 def test_declared_resources_that_invoke_a_function_are_boxes(cli: Cli, make_project) -> None:

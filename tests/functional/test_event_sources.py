@@ -461,8 +461,10 @@ def test_invalid_parameters_fail_at_definition_naming_function_and_source(
      'prefix="a/")', "S3 refuses overlapping notifications"),
 ])
 def test_invalid_targets_fail_at_build_with_one_line(cli, make_project, source, message):
+    """Each names the function and the source kind before what is wrong with it."""
     line = build_error(cli, make_project, one(source))
-    assert line.startswith("error: ")
+    kind = source.split("(")[0].removeprefix("sparta.")
+    assert line.startswith(f"error: function 'fn': {kind}"), line
     assert message in line
 
 
@@ -531,20 +533,3 @@ def test_events_example_builds_lint_clean(cli, tmp_path, cfn_lint):
                            "events.amazonaws.com"}
 
 
-def test_build_time_source_errors_name_the_function_and_the_source(cli, make_project) -> None:
-    project = make_project({"service.py": """
-        import sparta_core as sparta
-
-        service = sparta.Service("wrong-target")
-        service.resource("Table", "AWS::DynamoDB::Table", {
-            "BillingMode": "PAY_PER_REQUEST",
-            "AttributeDefinitions": [{"AttributeName": "id", "AttributeType": "S"}],
-            "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}]})
-
-        @service.function(events=[sparta.SQSEvent(sparta.Ref("Table"))])
-        def consume(event, context):
-            pass
-    """})
-    result = cli("build", project=project, ok=False)
-    last = result.output.strip().splitlines()[-1]
-    assert last.startswith("error: function 'consume': SQSEvent: queue refers to 'Table'"), last

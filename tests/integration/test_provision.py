@@ -38,7 +38,7 @@ def invoke_remote(cli, project: Path, function: str, event: dict) -> dict:
 def test_provision_creates_the_stack_and_the_functions_run(cli, hello, aws, cfn_lint):
     result = cli("provision", "--yes", "--tag", "team=core", project=hello)
 
-    assert "hello: CREATE_COMPLETE" in result.stdout
+    assert "hello: CREATE_COMPLETE (created; code uploaded)" in result.stdout
     described = stack(aws, "hello")
     assert described is not None and described["StackStatus"] == "CREATE_COMPLETE"
     tags = {tag["Key"]: tag["Value"] for tag in described["Tags"]}

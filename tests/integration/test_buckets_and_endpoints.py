@@ -1,9 +1,9 @@
-"""Review fixes of the deploy path, proven against real parts: the MiniStack endpoint,
+"""Artifact buckets and endpoints, proven against real parts: the MiniStack endpoint,
 real boto3, real HTTP servers on 127.0.0.1 and real processes.
 
 Bucket regions (also with endpoint overrides), buckets created only with ``--local``,
-403 on HeadObject, created/updated in the summary, unreachable endpoints failing fast,
-``noop`` from the environment or the file."""
+403 on HeadObject, unreachable endpoints failing fast, ``noop`` from the environment or
+the file. (A missing bucket and the created/updated summary are in test_provision.py.)"""
 
 from __future__ import annotations
 
@@ -42,7 +42,7 @@ def local_client(project: Path, service: str, region: str) -> Any:
                         aws_access_key_id="test", aws_secret_access_key="test")
 
 
-# -- 2. the default local bucket is per region ------------------------------------------
+# -- the default local bucket is per region ------------------------------------------
 
 
 def test_local_provision_in_a_second_region_uses_a_bucket_of_that_region(cli, local_project):
@@ -87,7 +87,7 @@ def test_a_local_bucket_in_another_region_is_refused(cli, local_project):
     ]
 
 
-# -- 3. buckets are created with --local only, and loudly ------------------------------
+# -- buckets are created with --local only, and loudly ------------------------------
 
 
 def test_local_creates_a_configured_bucket_on_the_local_endpoint_and_says_so(cli, local_project):
@@ -102,18 +102,8 @@ def test_local_creates_a_configured_bucket_on_the_local_endpoint_and_says_so(cli
     assert any(item["Key"].endswith(".zip") for item in stored)
 
 
-def test_without_local_a_missing_bucket_is_an_error_and_is_not_created(cli, hello_project, aws):
-    project = configure(hello_project, **{"s3-bucket": "not-there"})
 
-    result = cli("provision", "--yes", project=project, ok=False)
-
-    assert len(error_lines(result.output)) == 1
-    assert "artifact bucket 'not-there' does not exist" in result.output
-    names = [b["Name"] for b in aws("s3").list_buckets()["Buckets"]]
-    assert "not-there" not in names
-
-
-# -- 4. a 403 on HeadObject is "not known to be there" ----------------------------------
+# -- a 403 on HeadObject is "not known to be there" ----------------------------------
 
 
 class ForbiddenHeadProxy(http.server.BaseHTTPRequestHandler):
@@ -193,23 +183,7 @@ def test_provision_uploads_when_head_object_answers_403(cli, hello, aws,
     assert keys(aws, BUCKET) == stored
 
 
-# -- 6. the summary says created / updated / no changes --------------------------------
-
-
-def test_the_summary_says_created_then_no_changes_then_updated(cli, hello, aws):
-    created = cli("provision", "--yes", project=hello)
-    assert "hello: CREATE_COMPLETE (created; code uploaded)" in created.stdout
-
-    unchanged = cli("provision", "--yes", project=hello)
-    assert "hello: CREATE_COMPLETE (no changes; code skipped)" in unchanged.stdout
-
-    greetings = hello / "hello" / "greetings.py"
-    greetings.write_text(greetings.read_text().replace("{name}!", "{name}!!"))
-    updated = cli("provision", "--yes", project=hello)
-    assert "hello: UPDATE_COMPLETE (updated; code uploaded)" in updated.stdout
-
-
-# -- 7. an unreachable endpoint fails fast, with one line ------------------------------
+# -- an unreachable endpoint fails fast, with one line ------------------------------
 
 
 @pytest.fixture
@@ -275,7 +249,7 @@ def test_a_closed_port_is_one_clear_line(cli, hello_project, monkeypatch):
     assert lines[0].startswith(f"error: checking artifact bucket '{BUCKET}': cannot reach {url}")
 
 
-# -- 10. noop from the environment or the file is honoured by provision ----------------
+# -- noop from the environment or the file is honoured by provision ----------------
 
 
 @pytest.mark.parametrize("how", ["environment", "file"])
