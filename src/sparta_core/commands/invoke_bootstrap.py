@@ -84,7 +84,7 @@ def run(
         json.dumps(result)
     except (TypeError, ValueError) as error:
         return {"error": _error("Runtime.MarshalError",
-                                f"Unable to marshal response: {error}")}
+                                f"Unable to marshall response: {error}")}
     return {"result": result}
 
 

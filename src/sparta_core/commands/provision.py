@@ -15,7 +15,7 @@ from sparta_core.commands.options import (
 
 
 @click.command()
-@click.option("--noop", is_flag=True, help="Build and marshal only; nothing in AWS changes.")
+@click.option("--noop", is_flag=True, help="Build and marshall only; nothing in AWS changes.")
 @click.option("--s3-bucket", metavar="BUCKET", help="Bucket for the archive and the template.")
 @click.option("--tag", "tags", multiple=True, metavar="K=V", help="Stack tag (repeatable).")
 @click.option("--param", "params", multiple=True, metavar="K=V",
@@ -34,7 +34,7 @@ def provision(
     template_format: str,
     build_id: str | None,
 ) -> None:
-    """Build, upload, marshal and converge the stack."""
+    """Build, upload, marshall and converge the stack."""
     run_provision(ctx, s3_bucket=s3_bucket, tags=tags, params=params, yes=yes,
                   template_format=template_format, build_id=build_id, noop=noop)
 

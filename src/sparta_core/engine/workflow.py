@@ -214,7 +214,7 @@ class Workflow:
         return ctx.result
 
     def plan(self, template_format: str = "json") -> PlanResult:
-        """``sparta plan``: build, upload, marshal, then ask the ``sparta_plan`` provider
+        """``sparta plan``: build, upload, marshall, then ask the ``sparta_plan`` provider
         what converging would change; nothing in the stack changes."""
         ctx = self.ctx
         try:

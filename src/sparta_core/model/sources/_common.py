@@ -124,7 +124,7 @@ def brief(value: object) -> str:
     return repr(value)
 
 
-# -- marshal-time resolution ----------------------------------------------------------
+# -- marshall-time resolution ----------------------------------------------------------
 
 
 @dataclass(frozen=True)

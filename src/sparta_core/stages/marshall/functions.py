@@ -58,7 +58,7 @@ def code_location(ctx: ProvisionContext, template: Template) -> dict[str, Any]:
     location = ctx.locations.get(CODE_ARTIFACT)
     if location is not None:
         return {"S3Bucket": location.bucket, "S3Key": location.key}
-    assert ctx.archive is not None, "the workflow packages before it marshals"
+    assert ctx.archive is not None, "the workflow packages before it marshalls"
     bucket: Any = ctx.settings.s3_bucket
     if not bucket:
         if ARTIFACT_BUCKET_PARAMETER not in template.parameters:
