@@ -139,6 +139,9 @@ def _maybe_traceback(ctx: click.Context, error: BaseException) -> None:
               help="Set a setting declared by a plugin.")
 @click.option("--local", is_flag=True, default=None,
               help="Use the embedded local AWS endpoint (started on first use).")
+@click.option("--stage", metavar="NAME",
+              help="Deploy as the stack <service>-NAME, with [tool.sparta.stages.NAME] "
+                   "laid over [tool.sparta] (also SPARTA_STAGE).")
 @click.option("--region", metavar="REGION", help="AWS region.")
 @click.option("--profile", metavar="PROFILE", help="AWS credentials profile.")
 @click.option("--endpoint-url", metavar="URL", help="Send every AWS call to this endpoint.")
@@ -153,6 +156,7 @@ def main(
     project_dir: Path | None,
     options: tuple[str, ...],
     local: bool | None,
+    stage: str | None,
     region: str | None,
     profile: str | None,
     endpoint_url: str | None,
@@ -167,6 +171,7 @@ def main(
         "flags": {
             "service": service_ref,
             "local": local,
+            "stage": stage,
             "region": region,
             "profile": profile,
             "endpoint-url": endpoint_url,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
+import os
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -22,10 +23,12 @@ from sparta_core.engine.settings import (
     Config,
     OptionParser,
     Settings,
+    env_key,
     find_project_dir,
     merge_settings,
     parse_pairs,
     read_project_config,
+    stage_values,
 )
 from sparta_core.errors import ConfigError, ServiceDefinitionError, location_in
 from sparta_core.model.service import Service
@@ -57,7 +60,10 @@ class Session:
         to the settings (``noop=True``...)."""
         settings = dataclasses.replace(self.settings, **overrides) if overrides else self.settings
         service = load_service(settings)
-        settings = dataclasses.replace(settings, stack_name=service.name)
+        # The stage is part of every name derived from the stack, so that two stages
+        # never collide in one account.
+        service.stage = settings.stage
+        settings = dataclasses.replace(settings, stack_name=service.stack_name)
         return ProvisionContext(
             settings=settings, service=service, reporter=self.reporter,
             pluginmanager=self.pluginmanager,
@@ -68,6 +74,8 @@ def start_session(options: SessionOptions) -> Session:
     project_dir = find_project_dir(options.project_dir or Path.cwd())
     file_values, config_file = read_project_config(project_dir)
     flags = {key: value for key, value in options.flags.items() if value is not None}
+    stage = flags.pop("stage", None) or os.environ.get(env_key("stage")) or None
+    file_values = stage_values(file_values, stage, str(config_file or project_dir))
 
     blocked = {name[3:] for name in options.plugins if name.startswith("no:")}
     wanted = [name for name in options.plugins if not name.startswith("no:")]
@@ -84,6 +92,8 @@ def start_session(options: SessionOptions) -> Session:
     pm.hook.sparta_addoption.call_historic(kwargs={"parser": parser})
     flags["options"] = parse_pairs(list(options.options), what="-o")
     settings = merge_settings(project_dir, file_values, config_file, flags, parser)
+    if stage is not None:
+        settings = dataclasses.replace(settings, stage=stage)
     pm.hook.sparta_configure.call_historic(
         kwargs={"config": Config(settings=settings, pluginmanager=pm, parser=parser)}
     )

@@ -82,6 +82,8 @@ class Service:
     outputs: dict[str, OutputDeclaration] = field(default_factory=dict, init=False)
     _function_ids: dict[str, str] = field(default_factory=dict, init=False, repr=False)
     _physical_names: dict[str, str] = field(default_factory=dict, init=False, repr=False)
+    #: The stage a run deploys (set by the session from ``--stage``), else ``None``.
+    stage: str | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
         check_stack_name(self.name)
@@ -157,9 +159,16 @@ class Service:
         self.functions[function.key] = function
         return function
 
+    @property
+    def stack_name(self) -> str:
+        """The stack the service deploys to: its name, or ``<name>-<stage>`` when the run
+        deploys a stage (``sparta --stage dev``); every derived physical name starts so."""
+        return f"{self.name}-{self.stage}" if self.stage else self.name
+
     def physical_name(self, function: LambdaFunction) -> str:
-        """The Lambda function name: the explicit ``name``, else ``<service>-<function>``."""
-        return function.name or f"{self.name}-{function.key}"
+        """The Lambda function name: the explicit ``name``, else
+        ``<stack>-<function>`` (``<service>-<function>`` without a stage)."""
+        return function.name or f"{self.stack_name}-{function.key}"
 
     def architecture_of(self, function: LambdaFunction) -> str:
         return function.architecture or self.architecture

@@ -195,7 +195,7 @@ def _ensure_provider(
     if ctx.archive is None:
         raise TemplateError("custom resources need the service's archive, which is not built")
     service = ctx.service
-    name = provider_function_name(service.name, resource_type.name)
+    name = provider_function_name(service.stack_name, resource_type.name)
     add_log_group(template, ids["log_group"], name, PROVIDER_OWNER, log_retention(ctx))
     role = add_execution_role(
         template, ids["role"], [logs_statement(name)],
