@@ -73,6 +73,7 @@ FUNCTION_OPTIONS = (
     "events",
     "decorators",
     "log_retention_days",
+    "function_url",
 )
 
 #: A decorator is called with keyword arguments it names among ctx, function,
@@ -128,10 +129,16 @@ class LambdaFunction:
     #: Days the function's log group keeps events; ``None`` keeps them forever; by
     #: default ``[tool.sparta] log-retention-days`` (30).
     log_retention_days: int | None = FROM_SETTINGS
+    #: ``True`` (``{"auth": "AWS_IAM"}``) or ``{"auth": "NONE", "cors": ...}``: an
+    #: ``AWS::Lambda::Url`` of the function (see :mod:`sparta_core.model.function_url`).
+    function_url: Any = None
 
     def __post_init__(self) -> None:
         what = f"function '{self.key}'"
         check_log_retention(self.log_retention_days, what=what)
+        from sparta_core.model.function_url import normalize_function_url
+
+        self.function_url = normalize_function_url(self.function_url, what=what)
         self.memory_size = _int_in_range(
             self.memory_size, 128, 10240, option="memory_size", what=what
         )

@@ -22,6 +22,7 @@ from sparta_core.model.events import FunctionWiring
 from sparta_core.model.function import LambdaFunction
 from sparta_core.model.refs import to_cfn
 from sparta_core.stages.marshall.discovery import add_discovery
+from sparta_core.stages.marshall.function_url import add_function_url
 from sparta_core.stages.marshall.functions import (
     CODE_ARTIFACT,
     add_execution_role,
@@ -157,6 +158,8 @@ def marshal_function(
         ids["function"], "AWS::Lambda::Function", properties, owner=owner,
         DependsOn=[ids["log_group"]],
     )
+
+    add_function_url(template, function, owner)
 
     seen: dict[type, int] = {}
     for event in function.events:
