@@ -4,6 +4,10 @@ Writes ``.sparta/<service>-code.zip`` from the build's files and dependency tree
 sparta's Lambda-side runtime as the top-level package ``sparta_runtime``, lets plugins add
 files through ``sparta_archive`` while the writer is open, then checks Lambda's size
 limits so that an archive Lambda would refuse fails here, before anything is uploaded.
+
+Components' assets (an ``S3Site``'s folder) are checked before anything is built and
+zipped on their own; their runtime files join the code archive
+(:mod:`sparta_core.stages.package.assets`).
 """
 
 from __future__ import annotations
@@ -17,6 +21,12 @@ from sparta_core.errors import StageError
 from sparta_core.hookspecs import hookimpl
 from sparta_core.stages.build.plugin import list_project_files
 from sparta_core.stages.package.archive import ArchiveWriter
+from sparta_core.stages.package.assets import (
+    add_runtime_files,
+    asset_prefixes,
+    check_assets,
+    zip_assets,
+)
 
 RUNTIME_PACKAGE = "sparta_runtime"
 #: Lambda's limits for a deployment package uploaded through S3.
@@ -61,9 +71,17 @@ def add_model(writer: ArchiveWriter) -> None:
                 )
 
 
+@hookimpl
+def sparta_validate_service(ctx: ProvisionContext) -> None:
+    """What this stage will package is there: each component's assets (before anything
+    is built)."""
+    check_assets(ctx)
+
+
 @hookimpl(trylast=True)
 def sparta_package(ctx: ProvisionContext) -> Archive:
     assert ctx.build is not None, "the workflow runs sparta_build first"
+    zip_assets(ctx)
     archive = write_archive(ctx, archive_path(ctx), ctx.build.dependency_dirs)
     # Functions on another architecture whose dependencies differ get an archive of
     # their own, beside the primary one; marshall points them at it.
@@ -92,13 +110,17 @@ def write_archive(ctx: ProvisionContext, path: Path, dependency_dirs: list[Path]
             continue
         for name, file in list_project_files(dependency_dir).items():
             writer.add_file(name, file, origin=f"dependencies in {dependency_dir}")
+    left_out = asset_prefixes(ctx)  # zipped on their own: not code
     for name, source in ctx.build.sources.items():
+        if left_out and name.startswith(left_out):
+            continue
         # Python source never needs the executable bit, and checkouts disagree about it
         # (Windows, core.fileMode=false): ignoring it keeps the archive's hash stable.
         executable = False if name.endswith(".py") else None
         writer.add_file(name, source, origin=f"project file {name}", executable=executable)
     add_runtime(writer)
     add_model(writer)
+    add_runtime_files(ctx, writer)
     call_hook(ctx.pluginmanager, "package", "sparta_archive", ctx=ctx, archive=writer)
     archive = writer.close()
     check_lambda_limits(archive)
