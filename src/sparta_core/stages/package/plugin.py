@@ -5,9 +5,9 @@ sparta's Lambda-side runtime as the top-level package ``sparta_runtime``, lets p
 files through ``sparta_archive`` while the writer is open, then checks Lambda's size
 limits so that an archive Lambda would refuse fails here, before anything is uploaded.
 
-Components' assets (an ``S3Site``'s folder) are checked before anything is built and
-zipped on their own; their runtime files join the code archive
-(:mod:`sparta_core.stages.package.assets`).
+Components' assets (an ``S3Site``'s folder) are zipped on their own and their runtime
+files join the code archive (:mod:`sparta_core.stages.package.assets`; the validate
+stage calls its ``check_assets`` before anything is built).
 """
 
 from __future__ import annotations
@@ -24,7 +24,6 @@ from sparta_core.stages.package.archive import ArchiveWriter
 from sparta_core.stages.package.assets import (
     add_runtime_files,
     asset_prefixes,
-    check_assets,
     zip_assets,
 )
 
@@ -69,13 +68,6 @@ def add_model(writer: ArchiveWriter) -> None:
                 writer.add_file(
                     f"sparta_core/{name}", file, origin="sparta's model", executable=False
                 )
-
-
-@hookimpl
-def sparta_validate_service(ctx: ProvisionContext) -> None:
-    """What this stage will package is there: each component's assets (before anything
-    is built)."""
-    check_assets(ctx)
 
 
 @hookimpl(trylast=True)

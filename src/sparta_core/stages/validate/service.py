@@ -12,11 +12,15 @@ from sparta_core.model.service import Service
 @hookimpl(trylast=True)
 def sparta_validate_service(ctx: ProvisionContext) -> None:
     """Every handler resolves to a module of the project; every component validates
-    itself (in declaration order) and names only functions of the service."""
+    itself (in declaration order) and names only functions of the service; then each
+    component's assets are found in the project (the package stage's own check)."""
+    from sparta_core.stages.package.assets import check_assets
+
     service = ctx.service
     service.validate(ctx.project_dir)
     for component in service.components:
         validate_component(service, component)
+    check_assets(ctx)
 
 
 def validate_component(service: Service, component: Component) -> None:
@@ -31,8 +35,9 @@ def validate_component(service: Service, component: Component) -> None:
             raise
         raise ServiceDefinitionError(f"{what}: {error}") from error
     for function in functions:
-        if service.functions.get(getattr(function, "key", None)) is not function:
+        key = getattr(function, "key", None)
+        if not isinstance(key, str) or service.functions.get(key) is not function:
             raise ServiceDefinitionError(
-                f"{what}: functions() gave {function!r}, which is not a function of "
+                f"{what}: it names {key or repr(function)}, which is not a function of "
                 f"service '{service.name}'"
             )
