@@ -2,8 +2,9 @@
 
 The page draws the service as a graph — event sources and components' edges (API
 routes...) on the left, functions in the middle, the stack's other resources on the
-right — as inline SVG, followed by a table of the functions and the marshalled template. It needs no network and no JavaScript, so it
-can be attached to a review or opened from a CI artifact.
+right — as inline SVG, followed by a table of the functions and the marshalled template.
+It needs no network and no JavaScript, so it can be attached to a review or opened from
+a CI artifact.
 
 Edges come from two places: the model (each function's ``events``, each component's
 ``edges()``) and the template

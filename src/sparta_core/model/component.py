@@ -116,7 +116,9 @@ class Component:
 
     def runtime_files(self) -> Mapping[str, Path]:
         """Archive path -> file or folder this component ships in the code archive
-        (Lambda-side modules its resources run, such as a custom resource's handler)."""
+        (Lambda-side modules its resources run, such as a custom resource's handler); a
+        relative source is relative to the project. A name the archive already holds is
+        an error naming both contributors."""
         return {}
 
     def existing_resources(self) -> list[tuple[str, str]]:

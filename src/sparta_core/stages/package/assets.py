@@ -148,6 +148,8 @@ def add_runtime_files(ctx: ProvisionContext, writer: ArchiveWriter) -> None:
         for name, source in sorted(component.runtime_files().items()):
             origin = f"runtime file of {component.what}"
             path = Path(source)
+            if not path.is_absolute():
+                path = ctx.project_dir / path
             if path.is_dir():
                 for inner, file in list_project_files(path).items():
                     writer.add_file(f"{name.rstrip('/')}/{inner}", file, origin=origin,
