@@ -142,7 +142,8 @@ def test_site_zip_is_byte_identical_across_builds_and_copies(cli: Cli, make_proj
 
 
 def test_site_zip_keeps_hidden_paths_and_leaves_out_litter_and_excludes(cli, make_project):
-    root = project(make_project, 'sparta.S3Site("site", exclude=["drafts/"])')
+    root = project(make_project, 'sparta.S3Site("site", exclude=["drafts/"])',
+                   **{"site/.env": "TOKEN=1\n", "site/keys/server.pem": "-----\n"})
     cli("build", project=root)
     names = zipfile.ZipFile(root / ".sparta" / "web-site.zip").namelist()
     assert names == [".well-known/security.txt", "css/site.css", "index.html"]
