@@ -19,6 +19,9 @@ __version__ = "0.1.0"
 _EXPORTS = {
     "CloudWatchLogsSubscription": "sparta_core.model.sources",
     "CodeCommitTrigger": "sparta_core.model.sources",
+    "Asset": "sparta_core.model.component",
+    "Component": "sparta_core.model.component",
+    "ComponentWiring": "sparta_core.model.component",
     "CorsConfig": "sparta_core.model.api",
     "DynamoDBStream": "sparta_core.model.sources",
     "EventBridgeRule": "sparta_core.model.sources",
@@ -46,8 +49,11 @@ _EXPORTS = {
 }
 
 __all__ = [
+    "Asset",
     "CloudWatchLogsSubscription",
     "CodeCommitTrigger",
+    "Component",
+    "ComponentWiring",
     "CorsConfig",
     "DynamoDBStream",
     "EventBridgeRule",
@@ -80,6 +86,7 @@ if TYPE_CHECKING:
     from sparta_core.errors import ServiceDefinitionError, SpartaError
     from sparta_core.hookspecs import hookimpl
     from sparta_core.model.api import CorsConfig, RestAPI
+    from sparta_core.model.component import Asset, Component, ComponentWiring
     from sparta_core.model.events import EventSource, FunctionWiring
     from sparta_core.model.function import LambdaFunction
     from sparta_core.model.iam import IAMRoleDefinition, Privilege

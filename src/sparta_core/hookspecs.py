@@ -141,8 +141,8 @@ def sparta_post_build(ctx: ProvisionContext, build: BuildResult) -> None:
 
     Called on every implementation. May add entries to ``build.sources`` or
     ``build.dependency_dirs``, remove entries of ``build.sources`` that are not code
-    (the built-in ``site`` plugin removes the site's folder), and add files to upload
-    to ``ctx.extra_artifacts``. Return value ignored.
+    (components' assets, such as a site's folder, the package stage leaves out itself),
+    and add files to upload to ``ctx.extra_artifacts``. Return value ignored.
 
     ``spartaconf.py``: may implement it.
     """

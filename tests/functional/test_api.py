@@ -162,9 +162,8 @@ def test_changing_a_route_target_or_cors_changes_the_deployment(cli, photos):
 
 
 API_SERVICE = '''
-api = sparta.RestAPI("shop", stage="prod", cors={cors}, binary_media_types=["image/png"],
-                     endpoint_type="EDGE")
-service.api = api
+api = service.add(sparta.RestAPI("shop", stage="prod", cors={cors},
+                                  binary_media_types=["image/png"], endpoint_type="EDGE"))
 
 @service.function()
 def catch_all(event, context):
@@ -237,8 +236,7 @@ def fn(event, context):
 ''', "RestAPI 'shop': route 'GET /x' goes to function service.handle, which is not a "
      "function of service 'svc'"),
     ('''
-api = sparta.RestAPI("shop")
-service.api = api
+api = service.add(sparta.RestAPI("shop"))
 api.route("/x", function="nope")
 
 @service.function()
@@ -247,12 +245,20 @@ def fn(event, context):
 ''', "RestAPI 'shop': route 'GET /x' goes to function 'nope', which is not a function of "
      "service 'svc'"),
     ('''
-service.api = sparta.RestAPI("shop")
+service.add(sparta.RestAPI("shop"))
 
 @service.function()
 def fn(event, context):
     return handle(event, context)
 ''', "RestAPI 'shop' of service 'svc' has no routes"),
+    ('''
+service.add({"routes": []})
+
+@service.function()
+def fn(event, context):
+    return handle(event, context)
+''', "service 'svc': service.add() takes a sparta.Component (RestAPI, S3Site or a "
+     "plugin's kind), got dict"),
     ('''
 service.api = {"routes": []}
 
@@ -288,17 +294,33 @@ def test_describe_draws_routes_to_their_functions(cli, photos):
     assert page.count('class="edge"') >= 3
 
 
-def test_service_decorators_see_the_api_and_no_api_leaves_it_out(cli, photos):
+def test_decorators_see_the_api_it_is_marshalled_with_the_functions(cli, photos):
+    # A component contributes inside sparta_marshall, after the functions: function
+    # decorators and service decorators both see its resources.
     (photos / "spartaconf.py").write_text(
+        "def sparta_decorate_function(ctx, function, template):\n"
+        "    ctx.stash.setdefault('seen', []).append(\n"
+        "        [k for k in template.resources if k.startswith('PhotosApiSt')])\n"
         "def sparta_decorate_service(ctx, template):\n"
         "    ctx.work_dir.mkdir(exist_ok=True)\n"
-        "    (ctx.work_dir / 'seen.txt').write_text(\n"
+        "    (ctx.work_dir / 'seen.txt').write_text(repr(ctx.stash['seen']) + ' ' +\n"
         "        ','.join(sorted(k for k in template.resources if k.startswith('PhotosApiSt'))))\n"
     )
     template = build_example(cli, photos)
-    assert (photos / ".sparta" / "seen.txt").read_text() == "PhotosApiStage"
+    seen = (photos / ".sparta" / "seen.txt").read_text()
+    assert seen == "[['PhotosApiStage'], ['PhotosApiStage'], ['PhotosApiStage']] PhotosApiStage"
     assert "PhotosApi" in template["Resources"]
-    cli("-q", "-p", "no:api", "build", project=photos)
-    blocked = json.loads((photos / ".sparta" / "photos-template.json").read_text())
-    assert not [k for k in blocked["Resources"] if k.startswith("PhotosApi")]
-    assert (photos / ".sparta" / "seen.txt").read_text() == ""
+
+
+def test_api_is_shorthand_for_service_add(cli, make_project):
+    built = build(cli, make_project, '''
+api = service.add(sparta.RestAPI("shop"))
+assert service.api is api and service.components == [api]
+
+@service.function()
+def fn(event, context):
+    return handle(event, context)
+
+api.route("/x", function=fn)
+''')
+    assert built.resources["ShopApi"]["Type"] == "AWS::ApiGateway::RestApi"

@@ -142,7 +142,8 @@ def test_site_zip_is_byte_identical_across_builds_and_copies(cli: Cli, make_proj
 
 
 def test_site_zip_keeps_hidden_paths_and_leaves_out_litter_and_excludes(cli, make_project):
-    root = project(make_project, 'sparta.S3Site("site", exclude=["drafts/"])')
+    root = project(make_project, 'sparta.S3Site("site", exclude=["drafts/"])',
+                   **{"site/.env": "TOKEN=1\n", "site/keys/server.pem": "-----\n"})
     cli("build", project=root)
     names = zipfile.ZipFile(root / ".sparta" / "web-site.zip").namelist()
     assert names == [".well-known/security.txt", "css/site.css", "index.html"]
@@ -210,4 +211,36 @@ def test_a_resource_named_like_the_sites_is_a_collision(cli, make_project):
     result = cli("build", project=root, ok=False)
     errors = [line for line in result.output.splitlines() if line.startswith("error:")]
     assert len(errors) == 1
-    assert "logical ID 'SiteBucket' is added by the site (S3Site)" in errors[0]
+    assert errors[0] == ("error: logical ID 'SiteBucket' is added by S3Site('site') but "
+                         "already belongs to service.resource('SiteBucket')")
+
+
+def test_sites_are_components_added_like_any_other(cli: Cli, make_project, cfn_lint):
+    # site= is shorthand for service.add(); a second site needs a name of its own, and
+    # each is zipped, uploaded and marshalled on its own.
+    source = service_source('sparta.S3Site("site/")') + (
+        '\nservice.add(sparta.S3Site("docs", name="docs", public=False))\n'
+        'assert [c.name for c in service.components] == ["site", "docs"]\n')
+    root = make_project({"pyproject.toml": PYPROJECT, "service.py": source, **SITE_FILES,
+                         "docs/index.html": "<h1>docs</h1>\n"})
+    result = cli("build", project=root)
+    assert "/.sparta/web-docs.zip  " in result.output
+    assert zipfile.ZipFile(root / ".sparta" / "web-docs.zip").namelist() == ["index.html"]
+    code = zipfile.ZipFile(root / ".sparta" / "web-code.zip").namelist()
+    assert not [name for name in code if name.startswith(("site/", "docs/"))]
+    assert cfn_lint(root / ".sparta" / "web-template.json") == []
+    resources = template_of(root)["Resources"]
+    assert {"SiteBucket", "SiteContents", "DocsBucket", "DocsContents"} <= set(resources)
+    assert "DocsBucketPolicy" not in resources
+    assert resources["DocsContents"]["Properties"]["SourceKey"] != (
+        resources["SiteContents"]["Properties"]["SourceKey"])
+
+
+def test_two_sites_with_one_name_are_one_error_line(cli: Cli, make_project):
+    source = service_source('sparta.S3Site("site/")') + (
+        '\nservice.add(sparta.S3Site("docs"))\n')
+    root = make_project({"pyproject.toml": PYPROJECT, "service.py": source, **SITE_FILES})
+    result = cli("build", project=root, ok=False)
+    errors = [line for line in result.output.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1, result.output
+    assert "S3Site('docs') and S3Site('site/') share a name" in errors[0]

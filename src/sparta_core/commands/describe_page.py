@@ -1,14 +1,17 @@
 """``sparta describe``: the service as one self-contained HTML page.
 
-The page draws the service as a graph — event sources and API routes on the left, functions in the
-middle, the stack's other resources on the right — as inline SVG, followed by a table of
-the functions and the marshalled template. It needs no network and no JavaScript, so it
-can be attached to a review or opened from a CI artifact.
+The page draws the service as a graph — event sources and components' edges (API
+routes...) on the left, functions in the middle, the stack's other resources on the
+right — as inline SVG, followed by a table of the functions and the marshalled template.
+It needs no network and no JavaScript, so it can be attached to a review or opened from
+a CI artifact.
 
-Edges come from two places: the model (each function's ``events``) and the template
+Edges come from two places: the model (each function's ``events``, each component's
+``edges()``) and the template
 (which resources a function's properties and role refer to, and which resources refer to
 both a function and another resource, as event source mappings and permissions do).
-That way event source kinds added by plugins are drawn without this module knowing them.
+That way event source and component kinds added by plugins are drawn without this
+module knowing them.
 """
 
 from __future__ import annotations
@@ -53,12 +56,12 @@ def build_graph(ctx: ProvisionContext, template: Template) -> Graph:
             source = f"{node}-source-{index}"
             graph.sources[source] = f"{type(event).__name__}|{event.describe()}"
             graph.edges.add((source, node, ""))
-    api_owned = _add_routes(ctx, template, graph)
+    component_owned = _add_components(ctx, template, graph)
     declared = set(ctx.service.resources)
     functions_of = {
         logical_id: {owned[ref] for ref in referenced_ids(resource) if ref in owned}
         for logical_id, resource in template.resources.items()
-        if logical_id not in owned and logical_id not in api_owned
+        if logical_id not in owned and logical_id not in component_owned
     }
     # Resources sparta adds to wire a function (mappings, permissions, subscriptions,
     # custom resources and their providers) are drawn as labelled edges, not boxes;
@@ -92,25 +95,37 @@ def _internal(template: Template, logical_id: str) -> bool:
     return owner.startswith(("function '", "sparta's"))
 
 
-def _add_routes(ctx: ProvisionContext, template: Template, graph: Graph) -> set[str]:
-    """Draw each route of the service's API as a source with an edge to its function;
-    return the API's template resources, which the routes stand for (a box per method
-    and path part would only repeat them)."""
-    from sparta_core.model.api import RestAPI
+def _add_components(ctx: ProvisionContext, template: Template, graph: Graph) -> set[str]:
+    """Draw each component's edges (an API's routes...) as sources with an edge to their
+    function; return the template resources of the components that have edges, which
+    those sources stand for (a box per method and path part would only repeat them).
+    A component without edges (a site) keeps its resources as boxes."""
     from sparta_core.stages.marshall.functions import function_ids
 
-    api = ctx.service.api
-    if not isinstance(api, RestAPI):
-        return set()
-    for index, resolved in enumerate(api.resolve(ctx.service)):
-        node = f"route-{index}"
-        graph.sources[node] = f"{resolved.route.describe()}|RestAPI {api.name} /{api.stage}"
-        function = ctx.service.functions[resolved.function_key]
-        graph.edges.add((node, function_ids(function)["function"], ""))
+    standing_for: set[str] = set()
+    for number, component in enumerate(ctx.service.components):
+        edges = component.edges(ctx.service)
+        for index, (label, function) in enumerate(edges):
+            node = f"component-{number}-{index}"
+            graph.sources[node] = f"{label}|{component.describe()}"
+            graph.edges.add((node, function_ids(function)["function"], ""))
+        if edges:
+            standing_for.add(component.what)
     return {
         logical_id for logical_id in template.resources
-        if template.owner_of(logical_id) == api.what
+        if template.owner_of(logical_id) in standing_for
     }
+
+
+def reached_by(ctx: ProvisionContext) -> dict[str, list[str]]:
+    """Function key -> the kinds (class names) of the components that invoke it."""
+    found: dict[str, list[str]] = {}
+    for component in ctx.service.components:
+        for function in component.functions(ctx.service):
+            kinds = found.setdefault(function.key, [])
+            if type(component).__name__ not in kinds:
+                kinds.append(type(component).__name__)
+    return found
 
 
 def _positions(graph: Graph) -> dict[str, tuple[int, int]]:
@@ -212,8 +227,10 @@ def render_page(ctx: ProvisionContext, template: Template) -> str:
     """The whole HTML page for the service and its marshalled ``template``."""
     service = ctx.service
     rows = []
+    components = reached_by(ctx)
     for function in service.functions.values():
-        events = ", ".join(type(event).__name__ for event in function.events) or "-"
+        kinds = [type(event).__name__ for event in function.events]
+        events = ", ".join(kinds + components.get(function.key, [])) or "-"
         role = (
             function.existing_role
             or ("generated + privileges" if function.role is not None else "generated")

@@ -123,9 +123,10 @@ class ProvisionContext:
     archives: dict[str, Archive] = field(default_factory=dict)
     #: The command this run serves: ``provision``, ``plan``, ``build`` or ``invoke``.
     command: str = "provision"
-    #: Further files the upload stage puts in S3 beside the archives, added by plugins
-    #: before it (the built-in ``site`` plugin adds the site's zip as ``site``); their
-    #: locations land in ``locations`` under the same names.
+    #: Further files the upload stage puts in S3 beside the archives, added before it
+    #: (the package stage adds each component's asset, such as an ``S3Site``'s zip as
+    #: ``site``; plugins may add more); their locations land in ``locations`` under the
+    #: same names.
     extra_artifacts: list[Artifact] = field(default_factory=list)
 
     @property

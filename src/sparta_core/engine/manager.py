@@ -54,8 +54,6 @@ BUILTIN_PLUGINS: dict[str, str] = {
     "converge": "sparta_core.stages.converge.plugin",
     "custom-resources": "sparta_core.stages.marshall.custom_resource_types",
     "validate-cycles": "sparta_core.stages.validate.cycles",
-    "api": "sparta_core.stages.marshall.rest_api",
-    "site": "sparta_core.stages.marshall.site",
 }
 
 #: The origin of the project's own ``spartaconf.py``.

@@ -1,5 +1,6 @@
 """What the user declares: the service, its functions, IAM, event sources, references,
-the API and the site.
+and its components (``component.py``: the base class; the API and the site are two
+kinds).
 
 Model code does no I/O (but for ``Service.validate``, which reads the project's files)
 and imports nothing heavy: the user's ``service.py`` imports it on the build host. The

@@ -1,120 +1,47 @@
-"""A REST API (API Gateway v1) in front of the service's functions.
+"""A REST API (API Gateway v1) in front of the service's functions: a component.
 
-``RestAPI`` is declared beside the service and handed to it (``Service(..., api=api)``);
-routes are added with :meth:`RestAPI.route`. Everything that can be checked from the
-declaration alone (path syntax, methods, duplicate routes, sibling path variables,
-logical-ID collisions) is checked when the route is declared; which function a route
-reaches is settled by :meth:`RestAPI.resolve`, when the service is validated, because
-routes may be declared before or after their functions. No I/O here.
+``RestAPI`` is declared beside the service and attached to it (``service.add(api)``, or
+``Service(..., api=api)`` for short); routes are added with :meth:`RestAPI.route`.
+Everything that can be checked from the declaration alone (path syntax, methods,
+duplicate routes, sibling path variables, logical-ID collisions) is checked when the
+route is declared, in constant time per route; which function a route reaches is
+settled by :meth:`RestAPI.resolve` when the service is validated (one dictionary
+look-up per route), because routes may be declared before or after their functions.
+The template it becomes is built by :mod:`sparta_core.model.api_template`. No I/O here.
 """
 
 from __future__ import annotations
 
 import inspect
-import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from sparta_core.errors import ServiceDefinitionError
+from sparta_core.model.api_checks import (
+    API_NAME,
+    AUTHORIZATION_TYPES,
+    ENDPOINT_TYPES,
+    MEDIA_TYPE,
+    METHODS,
+    STAGE_NAME,
+    VARIABLE,
+    CorsConfig,
+    check_methods,
+    check_path,
+    cors_config,
+    part_id,
+    split_path,
+)
+from sparta_core.model.component import Component
 from sparta_core.model.function import LambdaFunction
 from sparta_core.model.naming import logical_id
 
 if TYPE_CHECKING:
+    from sparta_core.model.component import ComponentWiring
     from sparta_core.model.service import Service
 
-#: The methods API Gateway accepts on a resource; ``ANY`` matches every method.
-METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "ANY")
-ENDPOINT_TYPES = ("REGIONAL", "EDGE")
-AUTHORIZATION_TYPES = ("NONE", "AWS_IAM")
-API_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,127}")
-STAGE_NAME = re.compile(r"[A-Za-z0-9_-]{1,128}")
-#: A literal path part: the characters API Gateway takes in a resource's PathPart.
-LITERAL = re.compile(r"[A-Za-z0-9._:-]+")
-VARIABLE = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)(\+?)\}")
-MEDIA_TYPE = re.compile(r"[\w.+*-]+/[\w.+*-]+")
-#: The request headers a browser may send, when ``cors=True``.
-DEFAULT_ALLOW_HEADERS = (
-    "Content-Type", "X-Amz-Date", "Authorization", "X-Api-Key", "X-Amz-Security-Token",
-)
-
-
-@dataclass(frozen=True)
-class CorsConfig:
-    """What the API tells browsers (the ``Access-Control-*`` headers).
-
-    ``allow_methods`` empty means the methods of each path (plus ``OPTIONS``).
-    ``RestAPI(cors=True)`` is ``CorsConfig()``; a mapping with these keys is accepted too.
-    """
-
-    allow_origin: str = "*"
-    allow_headers: Sequence[str] = DEFAULT_ALLOW_HEADERS
-    allow_methods: Sequence[str] = ()
-    expose_headers: Sequence[str] = ()
-    max_age: int | None = None
-    allow_credentials: bool = False
-
-    def headers(self, methods: Iterable[str]) -> dict[str, str]:
-        """The response headers for a path that takes ``methods``."""
-        methods = set(methods)
-        if "ANY" in methods:
-            methods = set(METHODS) - {"ANY"}
-        allowed = [m.upper() for m in self.allow_methods] or sorted(methods | {"OPTIONS"})
-        headers = {
-            "Access-Control-Allow-Origin": self.allow_origin,
-            "Access-Control-Allow-Headers": ",".join(self.allow_headers),
-            "Access-Control-Allow-Methods": ",".join(allowed),
-        }
-        if self.expose_headers:
-            headers["Access-Control-Expose-Headers"] = ",".join(self.expose_headers)
-        if self.max_age is not None:
-            headers["Access-Control-Max-Age"] = str(self.max_age)
-        if self.allow_credentials:
-            headers["Access-Control-Allow-Credentials"] = "true"
-        return headers
-
-
-def _cors_config(value: object, what: str) -> CorsConfig | None:
-    if value is False or value is None:
-        return None
-    if value is True:
-        return CorsConfig()
-    if isinstance(value, CorsConfig):
-        config = value
-    elif isinstance(value, Mapping):
-        unknown = sorted(set(value) - set(CorsConfig.__dataclass_fields__))
-        if unknown:
-            raise ServiceDefinitionError(
-                f"{what}: cors has unknown key(s) {', '.join(unknown)} (expected "
-                f"{', '.join(CorsConfig.__dataclass_fields__)})"
-            )
-        config = CorsConfig(**value)
-    else:
-        raise ServiceDefinitionError(
-            f"{what}: cors must be True, False, a CorsConfig or a mapping, "
-            f"got {type(value).__name__}"
-        )
-    if not isinstance(config.allow_origin, str) or not config.allow_origin:
-        raise ServiceDefinitionError(f"{what}: cors allow_origin must be a non-empty string")
-    if config.allow_credentials and config.allow_origin == "*":
-        raise ServiceDefinitionError(
-            f"{what}: cors allow_credentials needs an explicit allow_origin (browsers "
-            "refuse credentials with '*')"
-        )
-    for key in ("allow_headers", "allow_methods", "expose_headers"):
-        items = getattr(config, key)
-        if isinstance(items, str) or not all(isinstance(i, str) and i for i in items):
-            raise ServiceDefinitionError(f"{what}: cors {key} must be a list of strings")
-    bad = [m for m in config.allow_methods if m.upper() not in METHODS or m.upper() == "ANY"]
-    if bad:
-        raise ServiceDefinitionError(f"{what}: cors allow_methods has unknown {bad[0]!r}")
-    if config.max_age is not None and (
-        isinstance(config.max_age, bool) or not isinstance(config.max_age, int)
-        or config.max_age < 0
-    ):
-        raise ServiceDefinitionError(f"{what}: cors max_age must be a whole number of seconds")
-    return config
-
+__all__ = ["METHODS", "CorsConfig", "ResolvedRoute", "RestAPI", "Route", "part_id", "split_path"]
 
 #: What ``route(function=...)`` takes: the decorated Python function, its key, or the
 #: ``LambdaFunction`` that ``service.add_function`` returned.
@@ -142,22 +69,8 @@ class ResolvedRoute:
     function_key: str
 
 
-def split_path(path: str) -> list[str]:
-    """The path's parts: ``"/thumbs/{id}"`` is ``["thumbs", "{id}"]``; ``"/"`` is ``[]``."""
-    return [part for part in path.split("/")[1:] if part] if path != "/" else []
-
-
-def part_id(part: str) -> str:
-    """A path part as a logical-ID fragment; a variable is marked so that ``/{id}`` and
-    ``/id`` differ (``Id`` vs ``ParamId``, ``{proxy+}`` is ``ParamProxyPlus``)."""
-    match = VARIABLE.fullmatch(part)
-    if match:
-        return logical_id("Param", match.group(1), "Plus" if match.group(2) else "")
-    return logical_id(part)
-
-
 @dataclass
-class RestAPI:
+class RestAPI(Component):
     """A REST API of API Gateway, with a stage, proxying each route to a function.
 
     ``name`` names the API (and its logical IDs); ``stage`` is the stage the invoke URL
@@ -174,6 +87,14 @@ class RestAPI:
     routes: list[Route] = field(default_factory=list, init=False)
     cors_config: CorsConfig | None = field(default=None, init=False)
     _resource_ids: dict[str, str] = field(default_factory=dict, init=False, repr=False)
+    #: (path, method) -> the route that takes it, so that ``route()`` is O(1) per call.
+    _methods: dict[tuple[str, str], Route] = field(default_factory=dict, init=False, repr=False)
+    #: Parent path parts -> (the variable part under it, a route that declared it).
+    _variables: dict[tuple[str, ...], tuple[str, str]] = field(
+        default_factory=dict, init=False, repr=False
+    )
+
+    kind = "Api"
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not API_NAME.fullmatch(self.name):
@@ -187,7 +108,7 @@ class RestAPI:
                 f"{what}: stage {self.stage!r} must be 1-128 letters, digits, hyphens or "
                 "underscores"
             )
-        self.cors_config = _cors_config(self.cors, what)
+        self.cors_config = cors_config(self.cors, what)
         if self.endpoint_type not in ENDPOINT_TYPES:
             raise ServiceDefinitionError(
                 f"{what}: endpoint_type must be one of {', '.join(ENDPOINT_TYPES)}, got "
@@ -240,8 +161,8 @@ class RestAPI:
         ``@service.function`` decorated, its key, or a ``LambdaFunction``.
         ``authorization_type`` is ``"NONE"`` or ``"AWS_IAM"``. Raises naming the route."""
         what = f"{self.what}: route {path!r}"
-        parts = _check_path(path, what)
-        methods = _check_methods(methods, what)
+        parts = check_path(path, what)
+        methods = check_methods(methods, what)
         if function is None:
             raise ServiceDefinitionError(f"{what}: function=... is required")
         if not (isinstance(function, (str, LambdaFunction)) or callable(function)):
@@ -254,36 +175,38 @@ class RestAPI:
                 f"{what}: authorization_type must be one of {', '.join(AUTHORIZATION_TYPES)}, "
                 f"got {authorization_type!r}"
             )
-        for existing in self.routes:
-            if existing.path == path:
-                taken = sorted(set(existing.methods) & set(methods))
-                if taken:
-                    raise ServiceDefinitionError(
-                        f"{what}: {', '.join(taken)} {path} is already routed "
-                        f"(to {_target_name(existing.function)})"
-                    )
-        self._check_siblings(parts, what)
+        taken = [m for m in methods if (path, m) in self._methods]
+        if taken:
+            existing = self._methods[(path, taken[0])]
+            raise ServiceDefinitionError(
+                f"{what}: {', '.join(sorted(taken))} {path} is already routed "
+                f"(to {_target_name(existing.function)})"
+            )
+        self._check_siblings(path, parts, what)
         self._claim_ids(path, parts, what)
         route = Route(path, methods, function, authorization_type)
         self.routes.append(route)
+        for method in methods:
+            self._methods[(path, method)] = route
+        for depth, part in enumerate(parts):
+            if VARIABLE.fullmatch(part):
+                self._variables.setdefault(tuple(parts[:depth]), (part, path))
         return route
 
-    def _check_siblings(self, parts: list[str], what: str) -> None:
+    def _check_siblings(self, path: str, parts: list[str], what: str) -> None:
         """API Gateway allows one variable part among a resource's children: ``/a/{id}``
         and ``/a/{name}`` cannot both exist."""
-        for existing in self.routes:
-            other = split_path(existing.path)
-            for depth, (mine, theirs) in enumerate(zip(parts, other, strict=False)):
-                if mine == theirs:
-                    continue
-                if VARIABLE.fullmatch(mine) and VARIABLE.fullmatch(theirs):
-                    prefix = "/" + "/".join(parts[:depth])
-                    raise ServiceDefinitionError(
-                        f"{what}: {mine} and {theirs} (route {existing.path!r}) would both be "
-                        f"path variables under {prefix!r}; API Gateway allows one per level "
-                        "(use the same name)"
-                    )
-                break
+        for depth, part in enumerate(parts):
+            if not VARIABLE.fullmatch(part):
+                continue
+            claimed = self._variables.get(tuple(parts[:depth]))
+            if claimed is not None and claimed[0] != part:
+                prefix = "/" + "/".join(parts[:depth])
+                raise ServiceDefinitionError(
+                    f"{what}: {part} and {claimed[0]} (route {claimed[1]!r}) would both be "
+                    f"path variables under {prefix!r}; API Gateway allows one per level "
+                    "(use the same name)"
+                )
 
     def _claim_ids(self, path: str, parts: list[str], what: str) -> None:
         for depth in range(1, len(parts) + 1):
@@ -306,9 +229,10 @@ class RestAPI:
         naming the route and the function when the function is not one of the service's."""
         if not self.routes:
             raise ServiceDefinitionError(f"{self.what} of service '{service.name}' has no routes")
+        index = _FunctionIndex(service)
         resolved = []
         for route in self.routes:
-            key = _function_key(route.function, service)
+            key = index.key_of(route.function)
             if key is None:
                 raise ServiceDefinitionError(
                     f"{self.what}: route '{route.describe()}' goes to "
@@ -333,54 +257,33 @@ class RestAPI:
             by_path.setdefault(route.path, []).extend(route.methods)
         return by_path
 
+    # -- the component -----------------------------------------------------------------
 
-def _check_path(path: object, what: str) -> list[str]:
-    if not isinstance(path, str) or not path.startswith("/"):
-        raise ServiceDefinitionError(f"{what}: a path must start with '/'")
-    if path != "/" and path.endswith("/"):
-        raise ServiceDefinitionError(f"{what}: a path must not end with '/'")
-    parts = split_path(path)
-    if path != "/" and len(parts) != path.count("/"):
-        raise ServiceDefinitionError(f"{what}: a path must not contain an empty part ('//')")
-    names: set[str] = set()
-    for index, part in enumerate(parts):
-        match = VARIABLE.fullmatch(part)
-        if match:
-            name, greedy = match.groups()
-            if greedy and index != len(parts) - 1:
-                raise ServiceDefinitionError(
-                    f"{what}: greedy part {part} must be the last part of the path"
-                )
-            if name in names:
-                raise ServiceDefinitionError(f"{what}: path parameter {{{name}}} appears twice")
-            names.add(name)
-        elif "{" in part or "}" in part:
-            raise ServiceDefinitionError(
-                f"{what}: part {part!r} is not a whole {{name}} or {{name+}} parameter"
-            )
-        elif not LITERAL.fullmatch(part):
-            raise ServiceDefinitionError(
-                f"{what}: part {part!r} may hold only letters, digits and . _ - :"
-            )
-    return parts
+    def validate(self, service: Service) -> None:
+        """Every route reaches one of the service's functions."""
+        self.resolve(service)
 
+    def functions(self, service: Service) -> list[LambdaFunction]:
+        """The functions the routes reach, each once, in route order."""
+        keys = dict.fromkeys(resolved.function_key for resolved in self.resolve(service))
+        return [service.functions[key] for key in keys]
 
-def _check_methods(methods: object, what: str) -> tuple[str, ...]:
-    if isinstance(methods, str):
-        methods = [methods]
-    if not isinstance(methods, (list, tuple)) or not methods:
-        raise ServiceDefinitionError(f"{what}: methods must be a non-empty list such as ['GET']")
-    result: list[str] = []
-    for method in methods:
-        name = method.upper() if isinstance(method, str) else method
-        if name not in METHODS:
-            raise ServiceDefinitionError(
-                f"{what}: method {method!r} is not one of {', '.join(METHODS)}"
-            )
-        if name in result:
-            raise ServiceDefinitionError(f"{what}: method {name} is listed twice")
-        result.append(name)
-    return tuple(result)
+    def edges(self, service: Service) -> list[tuple[str, LambdaFunction]]:
+        """One per route, labelled with its methods and path."""
+        return [
+            (resolved.route.describe(), service.functions[resolved.function_key])
+            for resolved in self.resolve(service)
+        ]
+
+    def contribute(self, wiring: ComponentWiring) -> None:
+        """The API, its paths, methods, permissions, deployment, stage and outputs (see
+        :mod:`sparta_core.model.api_template`)."""
+        from sparta_core.model.api_template import add_api
+
+        add_api(wiring, self)
+
+    def describe(self) -> str:
+        return f"RestAPI {self.name} /{self.stage}"
 
 
 def _target_name(function: FunctionTarget) -> str:
@@ -392,29 +295,37 @@ def _target_name(function: FunctionTarget) -> str:
     return f"function {module}.{getattr(function, '__qualname__', repr(function))}"
 
 
-def _function_key(function: FunctionTarget, service: Service) -> str | None:
-    if isinstance(function, str):
-        return function if function in service.functions else None
-    if isinstance(function, LambdaFunction):
-        found = service.functions.get(function.key)
-        return function.key if found is function else None
-    # A decorated function: the service keeps its defining file and its name (the
-    # last part of the handler), not the object, and the handler's module part may
-    # have been rewritten to the project-relative module by Service.validate.
-    try:
-        source = inspect.getsourcefile(function)
-    except TypeError:
-        source = None
-    name = getattr(function, "__name__", None)
-    matches = [
-        candidate.key
-        for candidate in service.functions.values()
-        if candidate.source is not None and candidate.source == source
-        and candidate.handler.rsplit(".", 1)[-1] == name
-    ]
-    if len(matches) > 1:
-        raise ServiceDefinitionError(
-            f"{_target_name(function)} is declared as several functions "
-            f"({', '.join(matches)}); route to one of them by name"
-        )
-    return matches[0] if matches else None
+class _FunctionIndex:
+    """The service's functions by what a route may name them with, built once per
+    resolution: a key, a ``LambdaFunction``, or a decorated Python function (found by
+    its defining file and its name, which the service keeps instead of the object; the
+    handler's module part may have been rewritten by ``Service.validate``)."""
+
+    def __init__(self, service: Service) -> None:
+        self.service = service
+        self.by_source: dict[tuple[str, str], list[str]] = {}
+        for candidate in service.functions.values():
+            if candidate.source is not None:
+                name = candidate.handler.rsplit(".", 1)[-1]
+                self.by_source.setdefault((candidate.source, name), []).append(candidate.key)
+
+    def key_of(self, function: FunctionTarget) -> str | None:
+        if isinstance(function, str):
+            return function if function in self.service.functions else None
+        if isinstance(function, LambdaFunction):
+            found = self.service.functions.get(function.key)
+            return function.key if found is function else None
+        try:
+            source = inspect.getsourcefile(function)
+        except TypeError:
+            source = None
+        name = getattr(function, "__name__", None)
+        if source is None or name is None:
+            return None
+        matches = self.by_source.get((source, name), [])
+        if len(matches) > 1:
+            raise ServiceDefinitionError(
+                f"{_target_name(function)} is declared as several functions "
+                f"({', '.join(matches)}); route to one of them by name"
+            )
+        return matches[0] if matches else None

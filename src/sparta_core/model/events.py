@@ -9,9 +9,11 @@ no kinds: each kind is a subclass, and a plugin adds a kind by subclassing
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from sparta_core.errors import TemplateError
 from sparta_core.model.naming import logical_id
 
 if TYPE_CHECKING:
@@ -37,6 +39,31 @@ class FunctionWiring:
     #: Resources of the template this function depends on, for discovery: logical ID
     #: to ``{attribute: Fn::Sub fragment}`` (empty: sparta derives them from the type).
     resources: dict[str, dict[str, str]] = field(default_factory=dict)
+    #: The marshall stage's custom resource framework, put here by that stage so that
+    #: model code never imports it (see :meth:`add_custom_resource`).
+    custom_resources: Callable[..., dict[str, Any]] | None = None
+
+    def add_custom_resource(
+        self,
+        type_name: str,
+        logical_id: str,
+        properties: Mapping[str, Any],
+        *,
+        owner: str,
+        **attributes: Any,
+    ) -> dict[str, Any]:
+        """Add a ``Custom::<type_name>`` resource (a type registered through
+        ``sparta_custom_resource_types``) and return its dict; its provider function is
+        added on first use, and the statements this resource needs go to its role."""
+        if self.custom_resources is None:
+            raise TemplateError("custom resources are added only by the marshall stage")
+        return self.custom_resources(
+            type_name, logical_id, properties, owner=owner, **attributes
+        )
+
+    def after_the_last(self, type_name: str, prop: str, value: Any) -> list[str]:
+        """See :func:`after_the_last_on`, on this wiring's template."""
+        return after_the_last_on(self.template, type_name, prop, value)
 
     @property
     def function_arn(self) -> dict[str, Any]:
@@ -55,6 +82,21 @@ class FunctionWiring:
         entry = self.resources.setdefault(resource_id, {})
         if values:
             entry.update(values)
+
+
+def after_the_last_on(
+    template: Template, type_name: str, prop: str, value: Any
+) -> list[str]:
+    """``[logical ID]`` of the last ``Custom::<type_name>`` already in ``template`` whose
+    ``prop`` is ``value`` (``[]`` if none). For types that read, change and write a
+    whole configuration (a bucket's notifications, a repository's triggers): depending
+    on it makes resources on the same target run one after the other, never in parallel."""
+    earlier = [
+        logical_id for logical_id, resource in template.resources.items()
+        if resource.get("Type") == f"Custom::{type_name}"
+        and resource.get("Properties", {}).get(prop) == value
+    ]
+    return earlier[-1:]
 
 
 class EventSource:

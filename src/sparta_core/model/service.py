@@ -6,12 +6,13 @@ import ast
 import difflib
 import inspect
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import InitVar, dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sparta_core.errors import ServiceDefinitionError
 from sparta_core.model.cfn_types import check_resource_type
+from sparta_core.model.component import Component, check_component
 from sparta_core.model.function import ARCHITECTURES, LambdaFunction, check_options
 from sparta_core.model.naming import (
     LOGICAL_ID,
@@ -21,6 +22,10 @@ from sparta_core.model.naming import (
     logical_id,
 )
 from sparta_core.model.refs import Value, check_value
+
+if TYPE_CHECKING:
+    from sparta_core.model.api import RestAPI
+    from sparta_core.model.site import S3Site
 
 RUNTIMES = ("python3.10", "python3.11", "python3.12", "python3.13", "python3.14")
 #: Runtimes AWS has deprecated: runtime -> (the date, the runtime to move to). They still
@@ -41,6 +46,7 @@ RESOURCE_ATTRIBUTES = (
 )
 
 F = TypeVar("F", bound=Callable[..., Any])
+C = TypeVar("C", bound=Component)
 
 
 @dataclass(frozen=True)
@@ -68,16 +74,19 @@ class Service:
     """A service: the stack ``name``, its functions and the resources around them.
 
     ``name`` becomes the CloudFormation stack name. ``runtime`` and ``architecture`` are
-    the defaults of every function.
+    the defaults of every function. ``api=`` and ``site=`` are shorthand for
+    ``service.add(api)`` and ``service.add(site)``.
     """
 
     name: str
     description: str = ""
     runtime: str = "python3.12"
     architecture: str = "x86_64"
-    api: Any = None
-    site: Any = None
+    api: InitVar[Any] = None
+    site: InitVar[Any] = None
     functions: dict[str, LambdaFunction] = field(default_factory=dict, init=False)
+    #: The service's components, in declaration order (see :meth:`add`).
+    components: list[Component] = field(default_factory=list, init=False)
     resources: dict[str, ResourceDeclaration] = field(default_factory=dict, init=False)
     outputs: dict[str, OutputDeclaration] = field(default_factory=dict, init=False)
     _function_ids: dict[str, str] = field(default_factory=dict, init=False, repr=False)
@@ -85,7 +94,7 @@ class Service:
     #: The stage a run deploys (set by the session from ``--stage``), else ``None``.
     stage: str | None = field(default=None, init=False)
 
-    def __post_init__(self) -> None:
+    def __post_init__(self, api: Any, site: Any) -> None:
         check_stack_name(self.name)
         check_description(self.description, f"service '{self.name}'")
         if self.runtime not in RUNTIMES:
@@ -98,6 +107,38 @@ class Service:
                 f"service '{self.name}': architecture must be one of "
                 f"{', '.join(ARCHITECTURES)}, got {self.architecture!r}"
             )
+        if api is not None:
+            _set_api(self, api)
+        if site is not None:
+            _set_site(self, site)
+
+    # -- components ------------------------------------------------------------------
+
+    def add(self, component: C) -> C:
+        """Attach ``component`` (a :class:`~sparta_core.model.component.Component`) and
+        return it. Its name and its logical-ID prefix must be unique in the service."""
+        check_component(component, f"service '{self.name}'")
+        for existing in self.components:
+            if existing is component:
+                raise ServiceDefinitionError(
+                    f"service '{self.name}': {component.what} is added twice"
+                )
+            if existing.name == component.name and type(existing) is type(component):
+                raise ServiceDefinitionError(
+                    f"service '{self.name}': {component.what} and {existing.what} share a "
+                    "name; rename one of them"
+                )
+            if existing.logical_id == component.logical_id:
+                raise ServiceDefinitionError(
+                    f"service '{self.name}': {component.what} and {existing.what} would "
+                    f"share the logical-ID prefix '{component.logical_id}'; rename one of them"
+                )
+        self.components.append(component)
+        return component
+
+    def components_of(self, kind: type[C]) -> list[C]:
+        """The components that are instances of ``kind``, in declaration order."""
+        return [c for c in self.components if isinstance(c, kind)]
 
     # -- declaring functions -------------------------------------------------------
 
@@ -256,6 +297,47 @@ def check_description(description: object, what: str) -> None:
             f"{what}: description is {size} bytes; CloudFormation allows "
             f"{MAX_DESCRIPTION_BYTES}"
         )
+
+
+def _set_api(service: Service, api: Any) -> None:
+    from sparta_core.model.api import RestAPI
+
+    if not isinstance(api, RestAPI):
+        raise ServiceDefinitionError(
+            f"service '{service.name}': api must be a sparta.RestAPI, got {type(api).__name__}"
+        )
+    if not any(c is api for c in service.components):
+        service.add(api)
+
+
+def _set_site(service: Service, site: Any) -> None:
+    from sparta_core.model.site import S3Site
+
+    if not isinstance(site, S3Site):
+        raise ServiceDefinitionError(
+            f"service '{service.name}': site must be a sparta.S3Site, got {type(site).__name__}"
+        )
+    if not any(c is site for c in service.components):
+        service.add(site)
+
+
+def _first_api(service: Service) -> RestAPI | None:
+    from sparta_core.model.api import RestAPI
+
+    return next(iter(service.components_of(RestAPI)), None)
+
+
+def _first_site(service: Service) -> S3Site | None:
+    from sparta_core.model.site import S3Site
+
+    return next(iter(service.components_of(S3Site)), None)
+
+
+# ``api`` and ``site`` are init-only arguments of the dataclass; once the class exists,
+# the same names become properties: reading gives the first component of that kind,
+# assigning is ``service.add(...)`` with the kind checked.
+Service.api = property(_first_api, _set_api, doc="The first RestAPI of the service.")  # type: ignore[assignment]
+Service.site = property(_first_site, _set_site, doc="The first S3Site of the service.")  # type: ignore[assignment]
 
 
 def _source_file(func: Callable[..., Any]) -> str | None:

@@ -1,35 +1,39 @@
 """The static site: a directory of the project served from an S3 bucket the stack owns.
 
-``Service(..., site=sparta.S3Site("site/"))`` declares it. The options are checked when
-the ``S3Site`` is made; :meth:`S3Site.validate` checks the project on disk (the built-in
-``site`` plugin calls it before anything is built) and :meth:`S3Site.files` lists what
-ships. No other I/O: the zip, the template and the copy into the bucket are the
-``site`` plugin's and the runtime's work.
+``service.add(sparta.S3Site("site/"))`` (or ``Service(..., site=...)`` for short) declares
+it; it is an ordinary component. The options are checked when the ``S3Site`` is made.
+Its folder is an asset (:meth:`S3Site.assets`): the validate stage finds it in the
+project and :meth:`S3Site.check_asset` checks its file names, the package stage zips it
+on its own (it leaves the code archive: a changed stylesheet must not redeploy every
+function) and the upload stage puts the zip at ``<service>/<sha256>.zip``. The template
+is :mod:`sparta_core.model.site_template`; a custom resource, ``Custom::SpartaS3Site``,
+copies the zip's files into the bucket. No I/O here.
 """
 
 from __future__ import annotations
 
-import os
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from fnmatch import fnmatch
-from pathlib import Path, PurePosixPath
-from typing import Any
+from pathlib import PurePosixPath
+from typing import TYPE_CHECKING, Any
 
 from sparta_core.errors import ServiceDefinitionError
+from sparta_core.model.component import Asset, Component
+from sparta_core.model.naming import logical_id
 from sparta_core.model.refs import Value
 
-#: Never shipped, whatever ``exclude`` says: VCS metadata, editor and OS litter. Hidden
-#: names in general are kept (``.well-known/`` is part of many sites).
-EXCLUDED_DIRS = frozenset({".git", ".hg", ".svn", "__pycache__", ".sparta", "node_modules"})
-EXCLUDED_FILES = (".DS_Store", "Thumbs.db", "desktop.ini", "*.swp", "*~")
+if TYPE_CHECKING:
+    from sparta_core.model.component import ComponentWiring
 #: The file the site's ``config`` is written to, unless ``config_file`` says otherwise.
 CONFIG_FILE = "sparta-config.json"
 #: S3 bucket names (the rules for buckets in general-purpose regions).
 BUCKET_NAME = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
 #: A document name: a relative key without '..' segments or a leading slash.
 _KEY = re.compile(r"[^/\\][^\\]*")
+#: The site's provider downloads the zip to Lambda's /tmp (512 MB by default).
+MAX_ZIPPED = 400 * 1024 * 1024
 
 
 def _what(directory: object) -> str:
@@ -46,7 +50,7 @@ def _document(value: object, option: str, directory: object) -> str:
 
 
 @dataclass
-class S3Site:
+class S3Site(Component):
     """A static website: the files of ``directory`` (a folder of the project, relative
     to it) copied into an S3 bucket the stack creates, and served from the bucket's
     website endpoint.
@@ -67,10 +71,16 @@ class S3Site:
       CloudFormation references (``sparta.GetAtt(...)``, ``sparta.Sub(...)``), so the
       page can read URLs only known once the stack exists.
 
+    - ``name`` (``site``): the component's name; its logical IDs start with it
+      (``SiteBucket``, ``SiteContents``, outputs ``SiteURL`` and ``SiteBucketName``) and
+      its zip is ``.sparta/<service>-<name>.zip``. Two sites need two names.
+
     Everything in the bucket belongs to the site: on each deployment, objects that are
     not part of the new site are deleted, and the bucket is emptied when the stack is
     deleted.
     """
+
+    kind = "Site"
 
     directory: str
     index_document: str = "index.html"
@@ -81,6 +91,7 @@ class S3Site:
     exclude: tuple[str, ...] = ()
     config: Mapping[str, Value] | None = None
     config_file: str = CONFIG_FILE
+    name: str = "site"
     #: The directory as a posix path relative to the project, without trailing slash.
     path: str = field(init=False, repr=False)
 
@@ -108,6 +119,11 @@ class S3Site:
                 f"{_what(directory)}: the directory must be inside the project (no '..')"
             )
         self.path = "/".join(parts)
+        if not isinstance(self.name, str) or not re.fullmatch(r"[a-z][a-z0-9-]{0,40}", self.name):
+            raise ServiceDefinitionError(
+                f"{_what(directory)}: name {self.name!r} must be lowercase letters, digits "
+                "and hyphens, starting with a letter"
+            )
         self.index_document = _document(self.index_document, "index_document", directory)
         if self.error_document is not None:
             self.error_document = _document(self.error_document, "error_document", directory)
@@ -163,68 +179,50 @@ class S3Site:
                 return value
         return None
 
-    def root(self, project_dir: Path) -> Path:
-        return project_dir / self.path
+    # -- the component -----------------------------------------------------------------
 
-    def files(self, project_dir: Path) -> dict[str, Path]:
-        """Site path (posix, relative to the site's folder) -> file, minus the default
-        and ``exclude`` patterns. Reads the directory; sorted by path."""
-        root = self.root(project_dir)
-        found: dict[str, Path] = {}
+    @property
+    def what(self) -> str:
+        return _what(self.directory) if self.name == "site" else f"S3Site '{self.name}'"
 
-        def walk(directory: Path, prefix: str) -> None:
-            with os.scandir(directory) as entries:
-                for entry in entries:
-                    relative = prefix + entry.name
-                    if entry.is_dir():
-                        if entry.name in EXCLUDED_DIRS or _excluded(relative, self.exclude):
-                            continue
-                        walk(Path(entry.path), relative + "/")
-                    elif entry.is_file():
-                        if _matches(relative, *EXCLUDED_FILES) or _excluded(
-                            relative, self.exclude
-                        ):
-                            continue
-                        found[relative] = Path(entry.path)
+    @property
+    def logical_id(self) -> str:
+        return logical_id(self.name)
 
-        walk(root, "")
-        return dict(sorted(found.items()))
+    def assets(self) -> list[Asset]:
+        """The site's folder, zipped on its own as the asset ``name``."""
+        return [Asset(
+            self.name, self.path, self.exclude, max_size=MAX_ZIPPED,
+            limit_reason="the site's provider unpacks it in Lambda's /tmp",
+        )]
 
-    def validate(self, project_dir: Path) -> dict[str, Path]:
-        """Check the site against the project at ``project_dir``: the folder exists
-        inside it and holds the index (and error) document, and no file is in the way
-        of the config file. Returns :meth:`files`."""
-        what = _what(self.directory)
-        project = project_dir.resolve()
-        root = self.root(project_dir)
-        if not root.is_dir():
-            raise ServiceDefinitionError(
-                f"{what}: there is no folder {self.path}/ in the project {project}"
-            )
-        if not root.resolve().is_relative_to(project):
-            raise ServiceDefinitionError(
-                f"{what}: {self.path}/ leads outside the project {project}"
-            )
-        files = self.files(project_dir)
+    def check_asset(self, asset: Asset, names: Collection[str]) -> None:
+        """The folder holds the index (and error) document, and no file is in the way
+        of the config file."""
+        what = self.what
         for option, document in (("index_document", self.index_document),
                                  ("error_document", self.error_document)):
-            if document is not None and document not in files:
+            if document is not None and document not in names:
                 raise ServiceDefinitionError(
                     f"{what}: {option} '{document}' is not a file of {self.path}/"
                 )
-        if self.config is not None and self.config_file in files:
+        if self.config is not None and self.config_file in names:
             raise ServiceDefinitionError(
                 f"{what}: {self.path}/{self.config_file} is a file of the site, but the "
                 "site's config is written there; rename it or set config_file"
             )
-        return files
+
+    def contribute(self, wiring: ComponentWiring) -> None:
+        """The bucket, its policy, the contents custom resource and the outputs (see
+        :mod:`sparta_core.model.site_template`)."""
+        from sparta_core.model.site_template import add_site
+
+        add_site(wiring, self)
+
+    def describe(self) -> str:
+        return f"S3Site {self.path}/"
 
 
 def _matches(name: str, *patterns: str) -> bool:
     base = name.rsplit("/", 1)[-1]
     return any(fnmatch(name, pattern) or fnmatch(base, pattern) for pattern in patterns)
-
-
-def _excluded(relative: str, patterns: tuple[str, ...]) -> bool:
-    # A pattern like "drafts/" names a folder; match it without the slash too.
-    return _matches(relative, *patterns, *(p.rstrip("/") for p in patterns if p.endswith("/")))

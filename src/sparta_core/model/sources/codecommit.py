@@ -75,11 +75,6 @@ class CodeCommitTrigger(EventSource):
             raise SourceError("custom_data must be a string of at most 1000 characters")
 
     def contribute(self, wiring: FunctionWiring, index: int) -> None:
-        from sparta_core.stages.marshall.custom_resources import (
-            add_custom_resource,
-            after_the_last_on,
-        )
-
         if wiring.ctx is None:
             raise SourceError("a CodeCommitTrigger needs the run's context")
         owner = f"{self.describe()} of function '{wiring.function.key}'"
@@ -114,10 +109,10 @@ class CodeCommitTrigger(EventSource):
         if self.custom_data:
             properties["CustomData"] = self.custom_data
         # Triggers of one repository are read, changed and written whole: one at a time.
-        depends = [permission_id, *after_the_last_on(
-            wiring.template, TRIGGER_TYPE, "Repository", name)]
-        add_custom_resource(
-            wiring.ctx, wiring.template, TRIGGER_TYPE,
+        depends = [permission_id, *wiring.after_the_last(
+            TRIGGER_TYPE, "Repository", name)]
+        wiring.add_custom_resource(
+            TRIGGER_TYPE,
             wiring.child_id(self.kind, str(index), "Trigger"), properties,
             owner=owner, DependsOn=depends,
         )

@@ -172,11 +172,6 @@ class S3Event(EventSource):
     def _existing_bucket(
         self, wiring: FunctionWiring, index: int, literal: str | None, value: Any
     ) -> None:
-        from sparta_core.stages.marshall.custom_resources import (
-            add_custom_resource,
-            after_the_last_on,
-        )
-
         if wiring.ctx is None:
             raise SourceError("an S3Event on an existing bucket needs the run's context")
         owner = f"{self.describe()} of function '{wiring.function.key}'"
@@ -196,10 +191,10 @@ class S3Event(EventSource):
                 properties[option.capitalize()] = getattr(self, option)
         # Notifications of one bucket are read, changed and written whole: resources
         # on the same bucket go one after the other, never in parallel.
-        depends = [permission_id, *after_the_last_on(
-            wiring.template, NOTIFICATION_TYPE, "Bucket", bucket_name)]
-        add_custom_resource(
-            wiring.ctx, wiring.template, NOTIFICATION_TYPE,
+        depends = [permission_id, *wiring.after_the_last(
+            NOTIFICATION_TYPE, "Bucket", bucket_name)]
+        wiring.add_custom_resource(
+            NOTIFICATION_TYPE,
             wiring.child_id(self.kind, str(index), "Notification"), properties,
             owner=owner, DependsOn=depends,
         )

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from sparta_core.engine.hookcall import call_hook, running_plugin
 from sparta_core.errors import PluginError, TemplateError
+from sparta_core.model.events import after_the_last_on
 from sparta_core.model.naming import logical_id as make_logical_id
 
 if TYPE_CHECKING:
@@ -220,21 +221,6 @@ def _ensure_provider(
         DependsOn=[ids["log_group"]],
     )
     return role
-
-
-def after_the_last_on(
-    template: Template, type_name: str, prop: str, value: Any
-) -> list[str]:
-    """``[logical ID]`` of the last ``Custom::<type_name>`` already in ``template`` whose
-    ``prop`` is ``value`` (``[]`` if none). For types that read, change and write a
-    whole configuration (a bucket's notifications, a repository's triggers): depending
-    on it makes resources on the same target run one after the other, never in parallel."""
-    earlier = [
-        logical_id for logical_id, resource in template.resources.items()
-        if resource.get("Type") == f"Custom::{type_name}"
-        and resource.get("Properties", {}).get(prop) == value
-    ]
-    return earlier[-1:]
 
 
 def add_custom_resource(

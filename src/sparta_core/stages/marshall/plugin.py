@@ -3,15 +3,18 @@
 For each function: an ``AWS::Lambda::Function``, an explicit ``AWS::Logs::LogGroup``
 (created before the function, so Lambda never creates an unmanaged one), a generated
 least-privilege ``AWS::IAM::Role`` (unless the user named an existing role) and whatever
-its event sources contribute; then the service's own resources and outputs, and an
-output with each function's ARN. Logical IDs come from names only, so they are the
-same on every build and an update modifies resources in place.
+its event sources contribute; then each component's resources, in declaration order
+(:mod:`sparta_core.stages.marshall.components`), each function's discovery variable, the
+service's own outputs, and an output with each function's ARN. Logical IDs come from
+names only, so they are the same on every build and an update modifies resources in
+place.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import partial
 from typing import Any
 
 from sparta_core.engine.context import ProvisionContext
@@ -21,6 +24,8 @@ from sparta_core.hookspecs import hookimpl
 from sparta_core.model.events import FunctionWiring
 from sparta_core.model.function import LambdaFunction
 from sparta_core.model.refs import to_cfn
+from sparta_core.stages.marshall.components import marshal_components
+from sparta_core.stages.marshall.custom_resources import add_custom_resource
 from sparta_core.stages.marshall.discovery import add_discovery
 from sparta_core.stages.marshall.function_url import add_function_url
 from sparta_core.stages.marshall.functions import (
@@ -91,8 +96,9 @@ def naming(what: str) -> Iterator[None]:
 
 def marshal_function(
     ctx: ProvisionContext, template: Template, function: LambdaFunction, code: dict[str, Any]
-) -> None:
-    """Add one function, its log group, its role and its event sources to ``template``."""
+) -> FunctionWiring:
+    """Add one function, its log group, its role and its event sources to ``template``;
+    return its wiring (discovery is added once the components are in, too)."""
     service = ctx.service
     ids = function_ids(function)
     physical = service.physical_name(function)
@@ -102,7 +108,7 @@ def marshal_function(
     statements: list[dict[str, Any]] = [logs_statement(physical)]
     wiring = FunctionWiring(
         ctx=ctx, function=function, logical_id=ids["function"], template=template,
-        statements=statements,
+        statements=statements, custom_resources=partial(add_custom_resource, ctx, template),
     )
     properties: dict[str, Any] = {
         "FunctionName": physical,
@@ -167,7 +173,6 @@ def marshal_function(
         seen[type(event)] = index + 1
         with naming(f"{owner}: {type(event).__name__}"):
             event.contribute(wiring, index)
-    add_discovery(wiring, function_resource)
 
     if function.existing_role:
         function_resource["Properties"]["Role"] = existing_role_arn(ctx, function.existing_role)
@@ -194,6 +199,7 @@ def marshal_function(
         ids["output"], {"Fn::GetAtt": [ids["function"], "Arn"]},
         description=f"ARN of function {function.key}",
     )
+    return wiring
 
 
 def _actions(statement: dict[str, Any]) -> list[str]:
@@ -215,9 +221,15 @@ def sparta_marshall(ctx: ProvisionContext) -> Template:
         )
     code = code_location(ctx, template)
     codes = architecture_code_locations(ctx, code)
+    wirings = []
     for function in service.functions.values():
         function_code = codes.get(service.architecture_of(function), code)
-        marshal_function(ctx, template, function, function_code)
+        wirings.append(marshal_function(ctx, template, function, function_code))
+    exposed = marshal_components(ctx, template)
+    for wiring in wirings:
+        for resource_id, values in exposed.get(wiring.function.key, {}).items():
+            wiring.expose(resource_id, values)
+        add_discovery(wiring, template.resources[wiring.logical_id])
     for output in service.outputs.values():
         template.add_output(output.name, output.value, output.description, output.export)
     return template

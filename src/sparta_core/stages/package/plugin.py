@@ -4,11 +4,14 @@ Writes ``.sparta/<service>-code.zip`` from the build's files and dependency tree
 sparta's Lambda-side runtime as the top-level package ``sparta_runtime``, lets plugins add
 files through ``sparta_archive`` while the writer is open, then checks Lambda's size
 limits so that an archive Lambda would refuse fails here, before anything is uploaded.
+
+Components' assets (an ``S3Site``'s folder) are zipped on their own and their runtime
+files join the code archive (:mod:`sparta_core.stages.package.assets`; the validate
+stage calls its ``check_assets`` before anything is built).
 """
 
 from __future__ import annotations
 
-import os
 from collections import Counter
 from pathlib import Path
 
@@ -17,6 +20,12 @@ from sparta_core.engine.hookcall import call_hook
 from sparta_core.errors import StageError
 from sparta_core.hookspecs import hookimpl
 from sparta_core.stages.package.archive import ArchiveWriter
+from sparta_core.stages.package.assets import (
+    add_runtime_files,
+    asset_prefixes,
+    zip_assets,
+)
+from sparta_core.stages.package.files import tree_files
 
 RUNTIME_PACKAGE = "sparta_runtime"
 #: Lambda's limits for a deployment package uploaded through S3.
@@ -26,20 +35,6 @@ MAX_UNZIPPED = 250 * 1024 * 1024
 
 #: ``src/sparta_core``: what the archive ships of sparta itself comes from there.
 PACKAGE_DIR = Path(__file__).resolve().parents[2]
-
-
-def tree_files(root: Path) -> dict[str, Path]:
-    """Archive name -> file for every file under ``root`` (sparta's own packages, an
-    installed dependency tree), sorted, without bytecode caches. What the *project*
-    ships is decided by the build stage; these trees ship whole."""
-    files: dict[str, Path] = {}
-    for directory, subdirectories, names in os.walk(root):
-        subdirectories[:] = sorted(d for d in subdirectories if d != "__pycache__")
-        prefix = os.path.relpath(directory, root).replace(os.sep, "/")
-        for name in sorted(names):
-            if not name.endswith((".pyc", ".pyo")):
-                files[name if prefix == "." else f"{prefix}/{name}"] = Path(directory, name)
-    return files
 
 
 def archive_path(ctx: ProvisionContext) -> Path:
@@ -78,6 +73,7 @@ def add_model(writer: ArchiveWriter) -> None:
 @hookimpl(trylast=True)
 def sparta_package(ctx: ProvisionContext) -> Archive:
     assert ctx.build is not None, "the workflow runs sparta_build first"
+    zip_assets(ctx)
     archive = write_archive(ctx, archive_path(ctx), ctx.build.dependency_dirs)
     # Functions on another architecture whose dependencies differ get an archive of
     # their own, beside the primary one; marshall points them at it.
@@ -106,13 +102,17 @@ def write_archive(ctx: ProvisionContext, path: Path, dependency_dirs: list[Path]
             continue
         for name, file in tree_files(dependency_dir).items():
             writer.add_file(name, file, origin=f"dependencies in {dependency_dir}")
+    left_out = asset_prefixes(ctx)  # zipped on their own: not code
     for name, source in ctx.build.sources.items():
+        if left_out and name.startswith(left_out):
+            continue
         # Python source never needs the executable bit, and checkouts disagree about it
         # (Windows, core.fileMode=false): ignoring it keeps the archive's hash stable.
         executable = False if name.endswith(".py") else None
         writer.add_file(name, source, origin=f"project file {name}", executable=executable)
     add_runtime(writer)
     add_model(writer)
+    add_runtime_files(ctx, writer)
     call_hook(ctx.pluginmanager, "package", "sparta_archive", ctx=ctx, archive=writer)
     archive = writer.close()
     check_lambda_limits(archive)

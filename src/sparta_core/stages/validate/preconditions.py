@@ -139,24 +139,28 @@ def check_existing_targets(ctx: ProvisionContext, aws: aws_module.Aws) -> None:
     """What event sources name outside the stack (a bucket to notify from) exists: else
     the stack would fail, and roll back, half-way through its create."""
     checked: set[tuple[str, str]] = set()
+    needs: list[tuple[str, str, str]] = []  # (who, kind, name), in declaration order
     for function in ctx.service.functions.values():
         for event in function.events:
-            for kind, name in event.existing_resources():
-                if kind != "s3-bucket" or (kind, name) in checked:
-                    continue
-                checked.add((kind, name))
-                try:
-                    aws.client("s3").head_bucket(Bucket=name)
-                except Exception as error:
-                    if aws_errors.error_code(error) in MISSING_BUCKET:
-                        raise PreconditionError(
-                            f"function '{function.key}': {type(event).__name__} bucket "
-                            f"'{name}' does not exist on {aws.describe_target()} (declare it "
-                            "with service.resource(...) for the stack to own it)"
-                        ) from None
-                    if aws_errors.error_code(error) in ("403", "AccessDenied", "Forbidden"):
-                        continue  # someone else's bucket: CloudFormation will tell
-                    raise aws_errors.explain(error, f"checking bucket '{name}'", aws) from None
+            who = f"function '{function.key}': {type(event).__name__}"
+            needs.extend((who, kind, name) for kind, name in event.existing_resources())
+    for component in ctx.service.components:
+        needs.extend((component.what, kind, name) for kind, name in component.existing_resources())
+    for who, kind, name in needs:
+        if kind != "s3-bucket" or (kind, name) in checked:
+            continue
+        checked.add((kind, name))
+        try:
+            aws.client("s3").head_bucket(Bucket=name)
+        except Exception as error:
+            if aws_errors.error_code(error) in MISSING_BUCKET:
+                raise PreconditionError(
+                    f"{who} bucket '{name}' does not exist on {aws.describe_target()} "
+                    "(declare it with service.resource(...) for the stack to own it)"
+                ) from None
+            if aws_errors.error_code(error) in ("403", "AccessDenied", "Forbidden"):
+                continue  # someone else's bucket: CloudFormation will tell
+            raise aws_errors.explain(error, f"checking bucket '{name}'", aws) from None
 
 
 def check_stack(ctx: ProvisionContext, aws: aws_module.Aws) -> None:

@@ -1,14 +1,4 @@
-"""Built-in plugin ``api``: the service's ``RestAPI`` as API Gateway resources.
-
-It implements two hooks:
-
-- ``sparta_validate_service``: the ``api=`` of the service is a ``RestAPI`` and every
-  route reaches one of the service's functions (before anything is built);
-- ``sparta_decorate_service`` (``tryfirst``): the API is added to the marshalled
-  template, before any other service decorator runs, so that those see it. Being a
-  decorator rather than part of ``sparta_marshall`` means a plugin that replaces the
-  marshaller still gets the API, and a plugin can replace the API alone by blocking
-  this one (``-p no:api``) and decorating the template itself.
+"""The template a ``RestAPI`` becomes; :meth:`RestAPI.contribute` calls :func:`add_api`.
 
 What it writes, for ``RestAPI("photos", stage="v1")`` (logical IDs start with the API's,
 ``PhotosApi``, and come from paths and methods only, so they are stable):
@@ -27,20 +17,23 @@ What it writes, for ``RestAPI("photos", stage="v1")`` (logical IDs start with th
 - one ``AWS::Lambda::Permission`` per route method, scoped to this API, that method and
   that path (``.../${PhotosApi}/*/GET/thumbs/*``);
 - outputs ``PhotosApiUrl`` (the invoke URL) and ``PhotosApiId``.
+
+Template building is data: no I/O here.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sparta_core.engine.context import ProvisionContext
-from sparta_core.engine.template import Template
-from sparta_core.errors import ServiceDefinitionError, TemplateError
-from sparta_core.hookspecs import hookimpl
-from sparta_core.model.api import VARIABLE, CorsConfig, RestAPI, part_id, split_path
+from sparta_core.errors import ServiceDefinitionError
+from sparta_core.model.api_checks import VARIABLE, CorsConfig, part_id, split_path
 from sparta_core.model.naming import logical_id
+
+if TYPE_CHECKING:
+    from sparta_core.model.api import RestAPI
+    from sparta_core.model.component import ComponentWiring
 
 #: The environment variable that tells ``sparta_runtime.api`` which CORS headers its
 #: responses carry (with a proxy integration the function's response is what the
@@ -53,45 +46,14 @@ LAMBDA_URI = (
 HASH_LENGTH = 12
 
 
-@hookimpl
-def sparta_validate_service(ctx: ProvisionContext) -> None:
-    """The service's ``api`` is a ``RestAPI`` whose routes reach its functions."""
-    api = ctx.service.api
-    if api is None:
-        return
-    if not isinstance(api, RestAPI):
-        raise ServiceDefinitionError(
-            f"service '{ctx.service.name}': api must be a sparta.RestAPI, "
-            f"got {type(api).__name__}"
-        )
-    api.resolve(ctx.service)
-
-
-@hookimpl(tryfirst=True)
-def sparta_decorate_service(ctx: ProvisionContext, template: Template) -> None:
-    api = ctx.service.api
-    if isinstance(api, RestAPI):
-        add_api(ctx, template, api)
-
-
-def add_api(ctx: ProvisionContext, template: Template, api: RestAPI) -> None:
-    """Write ``api`` into ``template`` (see the module docstring)."""
-    from sparta_core.stages.marshall.functions import function_ids
-
-    service = ctx.service
+def add_api(wiring: ComponentWiring, api: RestAPI) -> None:
+    """Write ``api`` into ``wiring.template`` (see the module docstring)."""
+    service = wiring.service
     owner = api.what
     api_id = api.logical_id
     routes = api.resolve(service)
-    function_of: list[str] = []  # the function's logical ID, by route
-    for resolved in routes:
-        function_id = function_ids(service.functions[resolved.function_key])["function"]
-        if function_id not in template.resources:
-            raise TemplateError(
-                f"{owner}: route '{resolved.route.describe()}' goes to function "
-                f"'{resolved.function_key}', but the template has no resource "
-                f"'{function_id}' (did a plugin replace the marshaller?)"
-            )
-        function_of.append(function_id)
+    # The function's logical ID, by route.
+    function_of = [wiring.function_id(service.functions[r.function_key]) for r in routes]
 
     properties: dict[str, Any] = {
         "Name": api.name,
@@ -100,7 +62,7 @@ def add_api(ctx: ProvisionContext, template: Template, api: RestAPI) -> None:
     }
     if api.binary_media_types:
         properties["BinaryMediaTypes"] = list(api.binary_media_types)
-    template.add_resource(api_id, "AWS::ApiGateway::RestApi", properties, owner=owner)
+    wiring.add_resource(api_id, "AWS::ApiGateway::RestApi", properties)
     definition: dict[str, Any] = {api_id: properties}  # what the deployment's hash covers
 
     def resource_ref(path: str) -> dict[str, Any]:
@@ -116,9 +78,7 @@ def add_api(ctx: ProvisionContext, template: Template, api: RestAPI) -> None:
             "PathPart": split_path(path)[-1],
         }
         resource_id = api.resource_id(path)
-        template.add_resource(
-            resource_id, "AWS::ApiGateway::Resource", resource_properties, owner=owner
-        )
+        wiring.add_resource(resource_id, "AWS::ApiGateway::Resource", resource_properties)
         definition[resource_id] = resource_properties
 
     method_ids: list[str] = []
@@ -139,12 +99,10 @@ def add_api(ctx: ProvisionContext, template: Template, api: RestAPI) -> None:
                     "Uri": {"Fn::Sub": LAMBDA_URI % function_id},
                 },
             }
-            template.add_resource(
-                method_id, "AWS::ApiGateway::Method", method_properties, owner=owner
-            )
+            wiring.add_resource(method_id, "AWS::ApiGateway::Method", method_properties)
             definition[method_id] = method_properties
             method_ids.append(method_id)
-            template.add_resource(
+            wiring.add_resource(
                 permission_id(api, route.path, method),
                 "AWS::Lambda::Permission",
                 {
@@ -153,7 +111,6 @@ def add_api(ctx: ProvisionContext, template: Template, api: RestAPI) -> None:
                     "Principal": "apigateway.amazonaws.com",
                     "SourceArn": {"Fn::Sub": source_arn(api_id, route.path, method)},
                 },
-                owner=owner,
             )
 
     if api.cors_config is not None:
@@ -164,26 +121,25 @@ def add_api(ctx: ProvisionContext, template: Template, api: RestAPI) -> None:
             method_properties = preflight_method(
                 {"Ref": api_id}, resource_ref(path), api.cors_config.headers(methods)
             )
-            template.add_resource(
-                method_id, "AWS::ApiGateway::Method", method_properties, owner=owner
-            )
+            wiring.add_resource(method_id, "AWS::ApiGateway::Method", method_properties)
             definition[method_id] = method_properties
             method_ids.append(method_id)
-        _set_cors_variable(template, sorted(set(function_of)), api.cors_config)
+        value = json.dumps(response_headers(api.cors_config), sort_keys=True)
+        for resolved in {r.function_key: r for r in routes}.values():
+            wiring.set_environment(service.functions[resolved.function_key], CORS_VARIABLE, value)
 
     digest = hashlib.sha256(
         json.dumps(definition, sort_keys=True, separators=(",", ":")).encode()
     ).hexdigest()[:HASH_LENGTH]
     deployment_id = logical_id(api_id, "Deployment", digest)
-    template.add_resource(
+    wiring.add_resource(
         deployment_id,
         "AWS::ApiGateway::Deployment",
         {"RestApiId": {"Ref": api_id}, "Description": f"sparta deployment {digest}"},
-        owner=owner,
         # A deployment snapshots the methods that exist when it is created.
         DependsOn=sorted(method_ids),
     )
-    template.add_resource(
+    wiring.add_resource(
         logical_id(api_id, "Stage"),
         "AWS::ApiGateway::Stage",
         {
@@ -192,16 +148,13 @@ def add_api(ctx: ProvisionContext, template: Template, api: RestAPI) -> None:
             "StageName": api.stage,
             "Description": f"stage {api.stage} of {api.name}",
         },
-        owner=owner,
     )
-    template.add_output(
+    wiring.add_output(
         logical_id(api_id, "Url"),
         {"Fn::Sub": invoke_url(api_id, api.stage)},
         description=f"Invoke URL of {owner}, stage {api.stage}",
     )
-    template.add_output(
-        logical_id(api_id, "Id"), {"Ref": api_id}, description=f"ID of {owner}"
-    )
+    wiring.add_output(logical_id(api_id, "Id"), {"Ref": api_id}, description=f"ID of {owner}")
 
 
 def permission_id(api: RestAPI, path: str, method: str) -> str:
@@ -273,11 +226,3 @@ def response_headers(config: CorsConfig) -> dict[str, str]:
         "Access-Control-Allow-Credentials",
     )
     return {k: v for k, v in config.headers(()).items() if k in names}
-
-
-def _set_cors_variable(template: Template, function_ids: list[str], config: CorsConfig) -> None:
-    value = json.dumps(response_headers(config), sort_keys=True)
-    for function_id in function_ids:
-        properties = template.resources[function_id].setdefault("Properties", {})
-        variables = properties.setdefault("Environment", {}).setdefault("Variables", {})
-        variables[CORS_VARIABLE] = value
