@@ -35,6 +35,7 @@ from sparta_core.stages.marshall.functions import (
     archive_key,
     code_location,
     function_ids,
+    invoke_target,
     log_retention,
     logs_statement,
 )
@@ -109,6 +110,7 @@ def marshal_function(
     wiring = FunctionWiring(
         ctx=ctx, function=function, logical_id=ids["function"], template=template,
         statements=statements, custom_resources=partial(add_custom_resource, ctx, template),
+        invoke_target=invoke_target(ctx, function),
     )
     properties: dict[str, Any] = {
         "FunctionName": physical,
