@@ -24,7 +24,8 @@ import importlib.util
 import inspect
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -182,6 +183,29 @@ class SpartaPluginManager(pluggy.PluginManager):
         return sorted(caller.name for caller in self.get_hookcallers(plugin) or [])
 
 
+#: See :func:`watching_plugin_managers`.
+_WATCHERS: list[Callable[[SpartaPluginManager], None]] = []
+
+
+@contextmanager
+def watching_plugin_managers(
+    watcher: Callable[[SpartaPluginManager], None],
+) -> Iterator[None]:
+    """While the ``with`` block runs, call ``watcher`` with every plugin manager
+    :func:`build_plugin_manager` makes, once its plugins are registered and before any
+    hook is called (``sparta_addoption`` included).
+
+    This is how a caller that runs sparta in-process sees inside each run without
+    being a plugin of it: the testing kit (``sparta_core.testing``) adds pluggy's
+    hook-call monitoring here (``pm.add_hookcall_monitoring``). A watcher must not
+    register or block plugins; ``sparta plugins`` would not show it."""
+    _WATCHERS.append(watcher)
+    try:
+        yield
+    finally:
+        _WATCHERS.remove(watcher)
+
+
 def build_plugin_manager(request: PluginRequest) -> SpartaPluginManager:
     """Build the plugin manager for one run, in the order the module docstring gives."""
     pm = SpartaPluginManager()
@@ -226,6 +250,8 @@ def build_plugin_manager(request: PluginRequest) -> SpartaPluginManager:
         )
 
     pm.check_unknown_hooks()
+    for watcher in list(_WATCHERS):
+        watcher(pm)
     return pm
 
 
