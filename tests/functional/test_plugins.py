@@ -276,3 +276,56 @@ def test_a_decorator_asking_for_what_decorators_do_not_get_is_explained(cli: Cli
         "error: stage 'decorate': decorator tag_owner of function 'work' asks for 'fn', which "
         "decorators are not given (they get ctx, function, logical_id, template)"
     )
+
+
+COLLIDING_PLUGIN = '''
+import sparta_core as sparta
+
+
+@sparta.hookimpl
+def sparta_decorate_service(ctx, template):
+    template.add_resource("Audit", "AWS::SNS::Topic")
+
+
+@sparta.hookimpl
+def sparta_archive(ctx, archive):
+    archive.add_bytes("extra/VERSION", "2.0\\n")
+'''
+
+
+@pytest.fixture
+def acme_module(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A plugin module ``acme_plugin`` on sys.path, for ``-p acme_plugin``."""
+    import sys
+
+    folder = tmp_path / "acme-site"
+    folder.mkdir()
+    (folder / "acme_plugin.py").write_text(COLLIDING_PLUGIN)
+    monkeypatch.syspath_prepend(str(folder))
+    monkeypatch.delitem(sys.modules, "acme_plugin", raising=False)
+    return "acme_plugin"
+
+
+def test_a_template_collision_names_both_plugins(cli: Cli, hello_project: Path, acme_module: str) -> None:
+    (hello_project / "spartaconf.py").write_text(
+        "def sparta_decorate_service(ctx, template):\n"
+        "    template.add_resource('Audit', 'AWS::SQS::Queue')\n"
+    )
+    result = cli("-p", acme_module, "build", project=hello_project, ok=False)
+    # spartaconf.py is registered last, so pluggy calls it first.
+    assert result.output.strip().splitlines()[-1] == (
+        "error: stage 'decorate' (plugin 'acme_plugin'): logical ID 'Audit' is added by "
+        "plugin 'acme_plugin' but already belongs to plugin 'spartaconf'"
+    )
+
+
+def test_an_archive_collision_names_both_plugins(cli: Cli, hello_project: Path, acme_module: str) -> None:
+    (hello_project / "spartaconf.py").write_text(
+        "def sparta_archive(ctx, archive):\n"
+        "    archive.add_bytes('extra/VERSION', '1.0')\n"
+    )
+    result = cli("-p", acme_module, "build", project=hello_project, ok=False)
+    assert result.output.strip().splitlines()[-1] == (
+        "error: stage 'package' (plugin 'acme_plugin'): archive entry 'extra/VERSION' from "
+        "plugin 'acme_plugin' collides with the entry from plugin 'spartaconf'"
+    )
