@@ -21,7 +21,7 @@ from sparta_core.hookspecs import hookimpl
 from sparta_core.model.events import FunctionWiring
 from sparta_core.model.function import LambdaFunction
 from sparta_core.model.refs import to_cfn
-from sparta_core.stages.marshall.discovery import add_discovery
+from sparta_core.stages.marshall.discovery import add_discovery, refresh_discovery
 from sparta_core.stages.marshall.functions import (
     CODE_ARTIFACT,
     add_execution_role,
@@ -217,3 +217,9 @@ def sparta_marshall(ctx: ProvisionContext) -> Template:
     for output in service.outputs.values():
         template.add_output(output.name, output.value, output.description, output.export)
     return template
+
+
+@hookimpl(tryfirst=True)
+def sparta_post_marshall(ctx: ProvisionContext, template: Template) -> None:
+    """Before any other plugin's post-marshall: discovery sees what decorators added."""
+    refresh_discovery(ctx, template)
