@@ -329,3 +329,47 @@ def test_an_archive_collision_names_both_plugins(cli: Cli, hello_project: Path, 
         "error: stage 'package' (plugin 'acme_plugin'): archive entry 'extra/VERSION' from "
         "plugin 'acme_plugin' collides with the entry from plugin 'spartaconf'"
     )
+
+
+@pytest.mark.usefixtures("demo_installed")
+def test_a_blocked_plugins_setting_is_a_warning_naming_it(cli: Cli, hello_project: Path) -> None:
+    pyproject = hello_project / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text().replace(
+        "[tool.sparta]\n", '[tool.sparta]\ndemo-team = "blue"\n'))
+    cli("plugins", project=hello_project)  # loaded, the plugin declares it
+    warning = (
+        f"warning: {pyproject}: setting 'demo-team' in [tool.sparta] belongs to plugin "
+        "'demo' (sparta-demo), which is blocked (-p no:demo); ignored"
+    )
+    for command in ("plugins", "build"):
+        result = cli("-p", "no:demo", command, project=hello_project)
+        assert warning in result.stderr.splitlines()
+    assert "demo" not in cli("-p", "no:demo", "plugins", project=hello_project).stdout.split()
+
+
+@pytest.mark.usefixtures("demo_installed")
+def test_a_setting_of_a_plugin_not_autoloaded_is_a_warning(cli: Cli, hello_project: Path,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SPARTA_DISABLE_PLUGIN_AUTOLOAD", "1")
+    result = cli("-o", "demo-team=red", "plugins", project=hello_project)
+    assert (
+        "warning: -o demo-team: setting 'demo-team' belongs to plugin 'demo' (sparta-demo), "
+        "which is not loaded (SPARTA_DISABLE_PLUGIN_AUTOLOAD); ignored"
+    ) in result.stderr.splitlines()
+
+
+def test_a_setting_named_for_a_blocked_plugin_warns_and_others_still_fail(cli: Cli, hello_project: Path) -> None:
+    pyproject = hello_project / "pyproject.toml"
+    text = pyproject.read_text()
+    pyproject.write_text(text.replace("[tool.sparta]\n", '[tool.sparta]\nacme-team = "blue"\n'))
+    result = cli("-p", "no:acme", "plugins", project=hello_project)
+    assert (
+        f"warning: {pyproject}: setting 'acme-team' in [tool.sparta] belongs, by its name, to "
+        "plugin 'acme', which is blocked (-p no:acme); ignored"
+    ) in result.stderr.splitlines()
+    pyproject.write_text(text.replace("[tool.sparta]\n", '[tool.sparta]\nteam = "blue"\n'))
+    result = cli("-p", "no:acme", "plugins", project=hello_project, ok=False)
+    assert result.output.splitlines()[-1] == (
+        f"error: {pyproject}: unknown setting 'team' in [tool.sparta] (plugins not loaded, "
+        "whose settings sparta cannot know: acme)"
+    )

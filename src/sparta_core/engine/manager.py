@@ -35,6 +35,7 @@ import pluggy
 
 from sparta_core import hookspecs
 from sparta_core.engine.hookcall import attribute
+from sparta_core.engine.settings import DormantPlugin
 from sparta_core.errors import PluginError, location_in
 
 ENTRY_POINT_GROUP = "sparta"
@@ -94,6 +95,8 @@ class SpartaPluginManager(pluggy.PluginManager):
         super().__init__(hookspecs.PROJECT_NAME)
         self.add_hookspecs(hookspecs)
         self.infos: dict[str, PluginInfo] = {}
+        #: Plugins known but not loaded (blocked, or entry points with autoload off).
+        self.dormant: list[DormantPlugin] = []
         #: Set while the project's ``spartaconf.py`` is registered.
         self._registering_local_file = False
 
@@ -225,7 +228,8 @@ def build_plugin_manager(request: PluginRequest) -> SpartaPluginManager:
         )
 
     entry_points = _entry_points()
-    if request.autoload and not os.environ.get(AUTOLOAD_ENV):
+    autoload = request.autoload and not os.environ.get(AUTOLOAD_ENV)
+    if autoload:
         for entry_point in entry_points.values():
             if not pm.is_blocked(entry_point.name):
                 _register_entry_point(pm, entry_point)
@@ -250,9 +254,34 @@ def build_plugin_manager(request: PluginRequest) -> SpartaPluginManager:
         )
 
     pm.check_unknown_hooks()
+    pm.dormant = _dormant(pm, request, entry_points, autoload)
     for watcher in list(_WATCHERS):
         watcher(pm)
     return pm
+
+
+def _dormant(
+    pm: SpartaPluginManager, request: PluginRequest, entry_points: dict[str, Any],
+    autoload: bool,
+) -> list[DormantPlugin]:
+    """The plugins known by name but not registered, and why."""
+    found = [
+        DormantPlugin(name, f"blocked (-p no:{name})", _distribution_name(entry_points.get(name)))
+        for name in sorted(request.blocked) if name not in BUILTIN_PLUGINS
+    ]
+    if not autoload:
+        why = AUTOLOAD_ENV if os.environ.get(AUTOLOAD_ENV) else "autoload is off"
+        found += [
+            DormantPlugin(name, f"not loaded ({why})", _distribution_name(entry_point))
+            for name, entry_point in sorted(entry_points.items())
+            if not pm.has_plugin(name) and name not in request.blocked
+        ]
+    return found
+
+
+def _distribution_name(entry_point: Any) -> str | None:
+    dist = getattr(entry_point, "dist", None)
+    return None if dist is None else str(dist.metadata["Name"])
 
 
 def _entry_points() -> dict[str, Any]:
