@@ -20,6 +20,20 @@ from sparta_core.engine.hookcall import running_plugin
 from sparta_core.errors import StageError
 
 
+def tree_files(root: Path) -> dict[str, Path]:
+    """Archive name -> file for every file under ``root`` (sparta's own packages, an
+    installed dependency tree), sorted, without bytecode caches. What the *project*
+    ships is decided by the build stage; these trees ship whole."""
+    files: dict[str, Path] = {}
+    for directory, subdirectories, names in os.walk(root):
+        subdirectories[:] = sorted(d for d in subdirectories if d != "__pycache__")
+        prefix = os.path.relpath(directory, root).replace(os.sep, "/")
+        for name in sorted(names):
+            if not name.endswith((".pyc", ".pyo")):
+                files[name if prefix == "." else f"{prefix}/{name}"] = Path(directory, name)
+    return files
+
+
 def _plugin_origin() -> str:
     """``plugin 'NAME'`` while a plugin's hook implementation adds an entry."""
     plugin = running_plugin()

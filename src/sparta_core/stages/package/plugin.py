@@ -9,7 +9,6 @@ limits so that an archive Lambda would refuse fails here, before anything is upl
 
 from __future__ import annotations
 
-import os
 from collections import Counter
 from pathlib import Path
 
@@ -17,7 +16,7 @@ from sparta_core.engine.context import Archive, ProvisionContext
 from sparta_core.engine.hookcall import call_hook
 from sparta_core.errors import StageError
 from sparta_core.hookspecs import hookimpl
-from sparta_core.stages.package.archive import ArchiveWriter
+from sparta_core.stages.package.archive import ArchiveWriter, tree_files
 from sparta_core.stages.package.plugin_models import add_plugin_models
 
 RUNTIME_PACKAGE = "sparta_runtime"
@@ -28,20 +27,6 @@ MAX_UNZIPPED = 250 * 1024 * 1024
 
 #: ``src/sparta_core``: what the archive ships of sparta itself comes from there.
 PACKAGE_DIR = Path(__file__).resolve().parents[2]
-
-
-def tree_files(root: Path) -> dict[str, Path]:
-    """Archive name -> file for every file under ``root`` (sparta's own packages, an
-    installed dependency tree), sorted, without bytecode caches. What the *project*
-    ships is decided by the build stage; these trees ship whole."""
-    files: dict[str, Path] = {}
-    for directory, subdirectories, names in os.walk(root):
-        subdirectories[:] = sorted(d for d in subdirectories if d != "__pycache__")
-        prefix = os.path.relpath(directory, root).replace(os.sep, "/")
-        for name in sorted(names):
-            if not name.endswith((".pyc", ".pyo")):
-                files[name if prefix == "." else f"{prefix}/{name}"] = Path(directory, name)
-    return files
 
 
 def archive_path(ctx: ProvisionContext) -> Path:

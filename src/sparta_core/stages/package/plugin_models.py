@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from sparta_core.engine.context import ProvisionContext
-from sparta_core.stages.package.archive import ArchiveWriter
+from sparta_core.stages.package.archive import ArchiveWriter, tree_files
 
 #: A plugin package larger than this (unpacked) is worth a warning.
 LARGE = 1024 * 1024
@@ -65,8 +65,6 @@ def defining_packages(service: Any) -> dict[str, list[str]]:
 
 def package_files(top: str) -> dict[str, Path]:
     """Archive name -> file of the imported top-level package or module ``top``."""
-    from sparta_core.stages.package.plugin import tree_files
-
     module = sys.modules.get(top)
     if module is None:
         return {}
