@@ -89,7 +89,8 @@ class Cli:
     ``-C`` and, unless ``ok=False``, a non-zero exit failing the test.
 
     DESIGN §7: every template the tests generate passes cfn-lint; the kit lints each
-    template a run writes (each distinct content once per session).
+    template a run writes (each distinct content once per session). A run expected to
+    fail (``ok=False``) is not linted: some make templates CloudFormation must refuse.
     """
 
     def __init__(self) -> None:
@@ -100,7 +101,7 @@ class Cli:
 
     def __call__(self, *args: str, project: Path | None = None, ok: bool = True) -> RunResult:
         argv = (["-C", str(project)] if project else []) + list(args)
-        result = self.run(*argv)
+        result = self.run(*argv, lint=ok)
         if ok and result.exit_code != 0:
             raise AssertionError(
                 f"sparta {' '.join(args)} exited {result.exit_code}:\n{result.output}"

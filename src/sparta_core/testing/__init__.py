@@ -11,11 +11,12 @@ Fixtures:
   its path. A string is dedented; a function's body becomes the file; a minimal
   ``pyproject.toml`` (``[tool.sparta]``) is added when neither it nor ``sparta.toml`` is
   given.
-* ``sparta_run(*args, cwd=None, input=None, env=None)`` runs the ``sparta`` CLI
+* ``sparta_run(*args, cwd=None, input=None, env=None, lint=True)`` runs the ``sparta`` CLI
   in-process and returns a :class:`RunResult`: ``exit_code``, ``output`` (``stdout``,
   ``stderr``), ``template`` (the parsed template it wrote to ``.sparta/``, or ``None``),
   ``templates``, ``archive`` (the names in the zip it made, or ``None``). Every template
-  it writes is linted with cfn-lint when cfn-lint is installed; an error fails the test.
+  it writes is linted with cfn-lint when cfn-lint is installed; an error fails the test
+  (``lint=False`` skips that, for a template CloudFormation must refuse).
 * ``hook_recorder``: a :class:`HookRecorder` of every hook call of the runs the test
   starts, through pluggy's hook-call monitoring: ``names()`` in call order,
   ``calls("sparta_archive")`` the keyword arguments of each call, ``results(name)``.
