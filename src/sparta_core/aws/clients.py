@@ -9,8 +9,12 @@ retries and the endpoint are decided here and nowhere else:
 * region: ``--region`` / ``[tool.sparta] region``, else the session's (``AWS_REGION``,
   ``AWS_DEFAULT_REGION``, the profile), else ``us-east-1`` with ``--local``; no region
   at all is an error;
-* retries: botocore's ``standard`` mode (throttling and transient errors are retried with
-  backoff);
+* retries and deadlines: botocore's ``standard`` mode (throttling and transient errors are
+  retried with backoff), with a bounded number of attempts and timeouts chosen so that a
+  call to an endpoint that never answers fails within :data:`AWS_TIMEOUT` seconds
+  (``SPARTA_AWS_TIMEOUT`` sets another deadline); see :func:`call_timeouts`. The read
+  timeout applies to each socket read, so it resets while bytes move: a long upload is
+  never cut while it makes progress;
 * endpoint: ``--endpoint-url`` / ``[tool.sparta] endpoint-url``, else the local endpoint
   with ``--local`` (started on first use, see :mod:`sparta_core.aws.local`), else whatever
   boto3 itself reads (``AWS_ENDPOINT_URL``, ``AWS_ENDPOINT_URL_<SERVICE>``, the profile).
@@ -21,7 +25,10 @@ boto3 is imported inside functions only, so importing this module is cheap and
 
 from __future__ import annotations
 
+import math
 import os
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from sparta_core.errors import (
@@ -43,6 +50,65 @@ LOCAL_BUCKET = "sparta-local-artifacts"
 PROBE_CONNECT_TIMEOUT = 2
 PROBE_MAX_ATTEMPTS = 2
 STASH_KEY = "sparta.aws"
+#: DESIGN §6: every call has a deadline. An endpoint that accepts connections and never
+#: answers fails within this many seconds, retries and back-off included.
+AWS_TIMEOUT = 30.0
+#: The environment variable that sets another deadline, in seconds.
+TIMEOUT_ENV = "SPARTA_AWS_TIMEOUT"
+MAX_ATTEMPTS = 3
+
+
+#: After an upload's last write returns, its last bytes still sit in the socket's send
+#: buffer (a few MB), and the answer comes only once they are through: an upload's read
+#: timeout allows for them at this slow rate. While bytes move, no timeout fires at all
+#: (each socket operation has its own timeout).
+UPLOAD_MIN_RATE = 256 * 1024
+UPLOAD_BUFFER = 4 * 1024 * 1024
+
+
+def upload_wait(size: int) -> float:
+    """Seconds added to the read timeout of an upload of ``size`` bytes."""
+    return float(math.ceil(min(size, UPLOAD_BUFFER) / UPLOAD_MIN_RATE))
+
+
+@dataclass(frozen=True)
+class CallTimeouts:
+    """What botocore is configured with so that a call ends within ``deadline``."""
+
+    deadline: float
+    attempts: int
+    connect: float
+    read: float
+
+
+def call_deadline(environ: Mapping[str, str] | None = None) -> float:
+    """The deadline of one call: ``SPARTA_AWS_TIMEOUT`` if set, else :data:`AWS_TIMEOUT`."""
+    raw = (os.environ if environ is None else environ).get(TIMEOUT_ENV, "").strip()
+    if not raw:
+        return AWS_TIMEOUT
+    try:
+        value = float(raw)
+    except ValueError:
+        value = 0.0
+    if not 0 < value <= 3600:
+        raise ConfigError(f"{TIMEOUT_ENV} must be a number of seconds (0 < s <= 3600), "
+                          f"got {raw!r}")
+    return value
+
+
+def call_timeouts(deadline: float, max_attempts: int = MAX_ATTEMPTS) -> CallTimeouts:
+    """Attempts and per-attempt timeouts whose worst case fits in ``deadline``.
+
+    Each attempt waits at most ``connect`` to connect and ``read`` for each read;
+    botocore's standard mode sleeps at most ``2**(n-1)`` seconds before attempt ``n+1``,
+    so ``attempts * (connect + read)`` plus those sleeps stays within ``deadline``. A
+    short deadline gets fewer attempts (at least one).
+    """
+    attempts = max(1, min(max_attempts, int(deadline // 3)))
+    backoff = 2 ** (attempts - 1) - 1
+    per_attempt = (deadline - backoff) / attempts
+    return CallTimeouts(deadline, attempts, connect=per_attempt / 3,
+                        read=per_attempt * 2 / 3)
 
 
 class Aws:
@@ -127,12 +193,23 @@ class Aws:
                 raise ConfigError(f"AWS profile: {error}") from None
         return self._session
 
-    def client(self, service: str) -> Any:
-        """A boto3 client for ``service`` with sparta's region, retries and endpoint."""
-        if service not in self._clients:
-            self._clients[service] = self._make_client(service, connect_timeout=10,
-                                                       max_attempts=6)
-        return self._clients[service]
+    @property
+    def timeouts(self) -> CallTimeouts:
+        """The deadline every call keeps, and the botocore settings that keep it."""
+        return call_timeouts(call_deadline())
+
+    def client(self, service: str, *, wait: float = 0.0) -> Any:
+        """A boto3 client for ``service`` with sparta's region, retries, deadline and
+        endpoint. ``wait``: seconds the service may legitimately take to answer (a
+        synchronous Lambda invoke runs the function first), added to the read timeout."""
+        key = service if not wait else f"{service}:wait={wait}"
+        if key not in self._clients:
+            timeouts = self.timeouts
+            self._clients[key] = self._make_client(
+                service, connect_timeout=timeouts.connect, max_attempts=timeouts.attempts,
+                read_timeout=timeouts.read + wait,
+            )
+        return self._clients[key]
 
     def probe_client(self, service: str) -> Any:
         """Like :meth:`client`, but quick to give up on a connection: a short connect
@@ -141,21 +218,25 @@ class Aws:
         whose standard retry mode rides out throttling."""
         key = f"probe:{service}"
         if key not in self._clients:
+            timeouts = self.timeouts
             self._clients[key] = self._make_client(
-                service, connect_timeout=PROBE_CONNECT_TIMEOUT, max_attempts=PROBE_MAX_ATTEMPTS
+                service, connect_timeout=min(PROBE_CONNECT_TIMEOUT, timeouts.connect),
+                max_attempts=min(PROBE_MAX_ATTEMPTS, timeouts.attempts),
+                read_timeout=timeouts.read,
             )
         return self._clients[key]
 
-    def _make_client(self, service: str, *, connect_timeout: int, max_attempts: int) -> Any:
+    def _make_client(self, service: str, *, connect_timeout: float, max_attempts: int,
+                     read_timeout: float) -> Any:
         from botocore.config import Config
 
         from sparta_core import __version__
 
         config = Config(
-            retries={"mode": "standard", "max_attempts": max_attempts},
+            retries={"mode": "standard", "total_max_attempts": max_attempts},
             user_agent_extra=f"sparta/{__version__}",
             connect_timeout=connect_timeout,
-            read_timeout=60,
+            read_timeout=read_timeout,
             # A custom endpoint seldom resolves bucket subdomains; path style always works.
             s3={"addressing_style": "path"} if self.endpoint_url else None,
         )
