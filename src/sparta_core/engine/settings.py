@@ -83,6 +83,18 @@ def parse_pairs(pairs: tuple[str, ...] | list[str], *, what: str) -> dict[str, s
     return result
 
 
+#: ``require-approval``: which change sets need a yes (DESIGN §2, after the AWS CDK).
+APPROVAL_POLICIES = ("never", "broadening", "any-change")
+
+
+def _as_approval(value: Any, key: str) -> str:
+    policy = _as_str(value, key)
+    if policy not in APPROVAL_POLICIES:
+        raise ConfigError(f"setting '{key}' must be one of {', '.join(APPROVAL_POLICIES)}, "
+                          f"got {policy!r}")
+    return policy
+
+
 #: The settings sparta itself reads: key in [tool.sparta] -> (field, converter).
 CORE_KEYS: dict[str, tuple[str, Callable[[Any, str], Any]]] = {
     "service": ("service_ref", _as_str),
@@ -104,6 +116,7 @@ CORE_KEYS: dict[str, tuple[str, Callable[[Any, str], Any]]] = {
     "exclude-runtime-provided": ("exclude_runtime_provided", _as_bool),
     "force": ("force", _as_bool),
     "installer": ("installer", _as_str),
+    "require-approval": ("require_approval", _as_approval),
 }
 
 CONVERTERS: dict[str, Callable[[Any, str], Any]] = {
@@ -145,6 +158,9 @@ class Settings:
     force: bool = False
     #: ``uv`` or ``pip``; unset means uv when available, else pip.
     installer: str | None = None
+    #: ``--require-approval``: ``broadening`` (a change set that broadens IAM needs a yes),
+    #: ``any-change`` (every change set does) or ``never``.
+    require_approval: str = "broadening"
 
     @property
     def output_dir(self) -> Path:

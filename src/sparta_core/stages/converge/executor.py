@@ -1,7 +1,9 @@
 """The executor: runs the planner's steps against CloudFormation and S3.
 
-Consent: a change set is printed before it is executed, and executing it (or deleting a
-stack whose first create failed) needs consent. ``--yes`` gives it. Otherwise sparta asks
+Consent: a change set is printed before it is executed, with what it broadens in IAM;
+whether executing it needs a yes is the run's :class:`~sparta_core.stages.converge.approval.Approval`
+(``--require-approval``; without one, every change set needs it). Deleting a stack whose
+first create failed always needs consent. ``--yes`` gives it. Otherwise sparta asks
 on the terminal; without a terminal (CI, pipes) it never waits for input: it deletes
 the change set it made, changes nothing, and fails with a message that says to re-run
 with ``--yes``.
@@ -19,6 +21,7 @@ from sparta_core.aws.clients import Aws
 from sparta_core.aws.errors import error_code, error_message, explain
 from sparta_core.engine.reporter import Reporter
 from sparta_core.errors import ConsentError, DeployError, InterruptedWaitError
+from sparta_core.stages.converge.approval import Approval
 from sparta_core.stages.converge.events import (
     EventStream,
     StackEvent,
@@ -99,6 +102,8 @@ class Outcome:
     slowest: list[tuple[str, float]] = field(default_factory=list)
     change_set_type: str = ""
     change_set_id: str = ""
+    #: What the change set broadens in IAM (the approval table), if it was computed.
+    broadening: list[Any] = field(default_factory=list)
 
 
 class Executor:
@@ -111,8 +116,10 @@ class Executor:
         reporter: Reporter,
         consent: Consent,
         show: Callable[[str], None] | None = None,
+        approval: Approval | None = None,
     ) -> None:
         self.aws = aws
+        self.approval = approval
         self.cloudformation = aws.client("cloudformation")
         self.reporter = reporter
         self.consent = consent
@@ -321,6 +328,9 @@ class Executor:
             return
         for line in format_change_set(step, outcome.changes):
             self.show(line)
+        if self.approval is not None:
+            outcome.broadening = self.approval.show(self.cloudformation, outcome.stack_id,
+                                                    step.change_set_type, self.show)
         self._discard(outcome.change_set_id, step, outcome.stack_id or step.stack_name)
         state = read_stack(self.cloudformation, step.stack_name)
         outcome.status = state.status if state else "DOES_NOT_EXIST"
@@ -345,12 +355,11 @@ class Executor:
         for line in format_change_set(step, outcome.changes):
             self.show(line)
         try:
-            self.consent(
-                f"Execute change set {step.change_set_name} on stack {step.stack_name}?",
-                f"change set for stack {step.stack_name} not executed; nothing changed",
-            )
-        except ConsentError:
-            self._discard(outcome.change_set_id, step, outcome.stack_id)
+            self.approve(step, outcome)
+        except BaseException:
+            # Refused, interrupted, or the connection is gone: the change set sparta
+            # made must not outlive the run (best effort: the connection may be cut).
+            self.discard_quietly(outcome.change_set_id, step, outcome.stack_id)
             raise
         stream = EventStream(self.cloudformation, outcome.stack_id)
         stream.mark()
@@ -366,6 +375,31 @@ class Executor:
         outcome.outputs = state.outputs
         if state.status not in SUCCESS:
             raise DeployError(self.failure_message(step, state, stream.events))
+
+    def approve(self, step: CreateChangeSet, outcome: Outcome) -> None:
+        """Show what the change set broadens and get the yes it needs (or raise)."""
+        question = f"Execute change set {step.change_set_name} on stack {step.stack_name}?"
+        refusal = f"change set for stack {step.stack_name} not executed; nothing changed"
+        if self.approval is not None:
+            outcome.broadening = self.approval.show(self.cloudformation, outcome.stack_id,
+                                                    step.change_set_type, self.show)
+            if not self.approval.needed():
+                return
+            question, refusal = self.approval.question_and_refusal(step.stack_name,
+                                                                   step.change_set_name)
+        self.consent(question, refusal)
+
+    def discard_quietly(self, change_set_id: str, step: CreateChangeSet,
+                        stack_id: str | None) -> None:
+        """:meth:`_discard`, reporting (not raising) what stops it."""
+        try:
+            self._discard(change_set_id, step, stack_id or step.stack_name)
+        except Exception as error:
+            self.reporter.warn(
+                f"could not delete change set {step.change_set_name} of stack "
+                f"{step.stack_name} ({type(error).__name__}: {error}); the next sparta run "
+                "deletes it"
+            )
 
     def failure_message(self, step: CreateChangeSet, state: StackState,
                         events: list[StackEvent]) -> str:

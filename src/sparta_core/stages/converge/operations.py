@@ -23,6 +23,7 @@ from sparta_core.aws import errors as aws_errors
 from sparta_core.engine.context import ProvisionContext
 from sparta_core.engine.template import Template
 from sparta_core.errors import DeployError, SpartaError
+from sparta_core.stages.converge.approval import Approval
 from sparta_core.stages.converge.executor import Consent, Executor, Outcome
 from sparta_core.stages.converge.planner import DesiredStack, RemoteState, WaitForStack, plan
 from sparta_core.stages.converge.state import StackState, read_stack
@@ -74,7 +75,9 @@ def converge(
     aws = aws_module.for_context(ctx)
     desired = desired_stack(ctx, template, aws)
     cloudformation = aws.client("cloudformation")
-    executor = Executor(aws, ctx.reporter, Consent(ctx.settings.yes, ask), show=show)
+    approval = Approval(ctx.settings.require_approval, desired.template)
+    executor = Executor(aws, ctx.reporter, Consent(ctx.settings.yes, ask), show=show,
+                        approval=approval)
     outcome = Outcome(stack_name=desired.name)
     try:
         while True:
