@@ -1,8 +1,9 @@
 """The executor: runs the planner's steps against CloudFormation and S3.
 
 Consent: a change set is printed before it is executed, with what it broadens in IAM;
-whether executing it needs a yes is the run's :class:`~sparta_core.stages.converge.approval.Approval`
-(``--require-approval``; without one, every change set needs it). Deleting a stack whose
+whether executing it needs a yes is decided by the run's
+:class:`~sparta_core.stages.converge.approval.Approval` (``--require-approval``; without
+one, every change set needs it). Deleting a stack whose
 first create failed always needs consent. ``--yes`` gives it. Otherwise sparta asks
 on the terminal; without a terminal (CI, pipes) it never waits for input: it deletes
 the change set it made, changes nothing, and fails with a message that says to re-run

@@ -232,5 +232,6 @@ def format_table(rows: Iterable[Broadening]) -> list[str]:
     """The rows as an aligned text table, with a header line."""
     cells = [COLUMNS, *(row.cells() for row in rows)]
     widths = [max(len(line[i]) for line in cells) for i in range(len(COLUMNS))]
-    return ["  " + "  ".join(cell.ljust(width) for cell, width in zip(line, widths)).rstrip()
+    return ["  " + "  ".join(cell.ljust(width)
+                             for cell, width in zip(line, widths, strict=True)).rstrip()
             for line in cells]
