@@ -31,7 +31,9 @@ from sparta_core.stages.converge.events import (
     root_cause,
     slowest,
 )
+from sparta_core.stages.converge.locking import Contended, Guard, contended, unexecuted_on
 from sparta_core.stages.converge.planner import (
+    ContinueRollback,
     CreateChangeSet,
     DeleteFailedStack,
     DiscardChangeSet,
@@ -43,12 +45,7 @@ from sparta_core.stages.converge.planner import (
     WaitForStack,
     format_change_set,
 )
-from sparta_core.stages.converge.state import (
-    SUCCESS,
-    StackState,
-    continue_rollback_command,
-    read_stack,
-)
+from sparta_core.stages.converge.state import SUCCESS, StackState, read_stack
 
 #: StatusReason of a change set that changes nothing (AWS, MiniStack and moto agree).
 EMPTY_MARKERS = ("didn't contain changes", "no updates are to be performed")
@@ -121,6 +118,8 @@ class Executor:
     ) -> None:
         self.aws = aws
         self.approval = approval
+        #: The run's ticket on the stack (see :mod:`~sparta_core.stages.converge.locking`).
+        self.guard: Guard | None = None
         self.cloudformation = aws.client("cloudformation")
         self.reporter = reporter
         self.consent = consent
@@ -137,6 +136,10 @@ class Executor:
                 self.wait_for(step.stack)
             elif isinstance(step, DeleteFailedStack):
                 self.delete_failed(step.stack)
+            elif isinstance(step, ContinueRollback):
+                from sparta_core.stages.converge.recovery import continue_rollback
+
+                continue_rollback(self, step.stack)
             elif isinstance(step, UploadTemplate):
                 self.upload_template(step)
             elif isinstance(step, CreateChangeSet):
@@ -251,9 +254,11 @@ class Executor:
                 Parameters=step.api_parameters(),
                 Tags=[{"Key": key, "Value": value} for key, value in step.tags],
                 Capabilities=list(step.capabilities),
-                Description=f"sparta {__version__}",
+                Description=self.guard.description if self.guard else f"sparta {__version__}",
             )
         except Exception as error:
+            if self.guard is not None and contended(error):
+                raise Contended() from None  # the stack changed since it was read
             if error_code(error) == "ValidationError":
                 raise DeployError(
                     f"CloudFormation refused the template of stack {step.stack_name}: "
@@ -264,7 +269,16 @@ class Executor:
         outcome.stack_id = response["StackId"]
         outcome.change_set_id = response["Id"]
         outcome.change_set_type = step.change_set_type
-        description = self._wait_for_change_set(response["Id"], response["StackId"])
+        try:
+            description = self._wait_for_change_set(response["Id"], response["StackId"])
+            if self.guard is not None and description.get("Status") == "CREATE_COMPLETE":
+                self.guard.check(response["Id"], response["StackId"])
+        except BaseException as error:
+            # Interrupted, cut off, or another run goes first: the change set goes.
+            self.discard_quietly(response["Id"], step, response["StackId"])
+            if self.guard is not None and contended(error):
+                raise Contended() from None
+            raise
         outcome.changes = self._changes(description)
         status = description.get("Status")
         reason = description.get("StatusReason") or ""
@@ -311,8 +325,11 @@ class Executor:
             self.reporter.detail(f"deleting change set {step.change_set_name}: {error}")
         if step.change_set_type == "CREATE":
             state = read_stack(self.cloudformation, stack_id)
-            if state is not None and state.status == "REVIEW_IN_PROGRESS":
-                self.cloudformation.delete_stack(StackName=stack_id)
+            # Not while another run's change set waits on it: that run creates it.
+            if (state is not None and state.status == "REVIEW_IN_PROGRESS"
+                    and not unexecuted_on(self.cloudformation, step.stack_name,
+                                          state.stack_id)):
+                self.cloudformation.delete_stack(StackName=state.stack_id)
 
     def _no_changes(self, step: CreateChangeSet, outcome: Outcome) -> None:
         self._discard(outcome.change_set_id, step, outcome.stack_id or step.stack_name)
@@ -357,6 +374,8 @@ class Executor:
             self.show(line)
         try:
             self.approve(step, outcome)
+            if self.guard is not None:
+                self.guard.check(outcome.change_set_id, outcome.stack_id)
         except BaseException:
             # Refused, interrupted, or the connection is gone: the change set sparta
             # made must not outlive the run (best effort: the connection may be cut).
@@ -364,7 +383,13 @@ class Executor:
             raise
         stream = EventStream(self.cloudformation, outcome.stack_id)
         stream.mark()
-        self.cloudformation.execute_change_set(ChangeSetName=outcome.change_set_id)
+        try:
+            self.cloudformation.execute_change_set(ChangeSetName=outcome.change_set_id)
+        except Exception as error:
+            if self.guard is not None and contended(error):
+                raise Contended() from None  # another run executed first
+            self.discard_quietly(outcome.change_set_id, step, outcome.stack_id)
+            raise
         stack = StackState(step.stack_name, outcome.stack_id, "EXECUTING")
         state = self.wait(stack, stream)
         outcome.events = stream.events
@@ -405,23 +430,6 @@ class Executor:
     def failure_message(self, step: CreateChangeSet, state: StackState,
                         events: list[StackEvent]) -> str:
         """One line: what failed, the root cause, the state left, what to do next."""
-        cause = describe_cause(root_cause(events))
-        name = step.stack_name
-        if state.status in ("ROLLBACK_COMPLETE", "CREATE_FAILED"):
-            return (
-                f"creating stack {name} failed: {cause}; the stack is left in "
-                f"{state.status} and runs nothing: fix the cause, then `sparta provision "
-                "--yes` deletes it and creates it again"
-            )
-        if state.status == "UPDATE_ROLLBACK_COMPLETE":
-            return (
-                f"updating stack {name} failed: {cause}; CloudFormation rolled it back "
-                "(UPDATE_ROLLBACK_COMPLETE): the previous version still runs"
-            )
-        if state.status == "UPDATE_ROLLBACK_FAILED":
-            return (
-                f"updating stack {name} failed: {cause}; the rollback failed too "
-                "(UPDATE_ROLLBACK_FAILED): fix what blocks it, then run `"
-                f"{continue_rollback_command(state, self.aws.region)}`"
-            )
-        return f"stack {name} ended in {state.status}: {cause}"
+        from sparta_core.stages.converge.recovery import failure_message
+
+        return failure_message(step.stack_name, state, events, self.aws.region)
