@@ -29,7 +29,7 @@ def error_message(error: BaseException) -> str:
 
 def deadline_text() -> str:
     """The call deadline in force, for messages: ``30 s (SPARTA_AWS_TIMEOUT)``."""
-    from sparta_core.aws.clients import TIMEOUT_ENV, call_deadline
+    from sparta_core.aws.deadline import TIMEOUT_ENV, call_deadline
 
     try:
         return f"{call_deadline():g} s, {TIMEOUT_ENV}"
