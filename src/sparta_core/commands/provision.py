@@ -21,6 +21,10 @@ from sparta_core.commands.options import (
 @click.option("--param", "params", multiple=True, metavar="K=V",
               help="Template parameter (repeatable).")
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
+@click.option("--hotswap", is_flag=True,
+              help="Apply a code-only change to the functions directly, bypassing "
+                   "CloudFormation (the stack drifts until the next full provision); "
+                   "any other change provisions in full.")
 @format_option
 @build_id_option
 @click.pass_context
@@ -31,12 +35,14 @@ def provision(
     tags: tuple[str, ...],
     params: tuple[str, ...],
     yes: bool,
+    hotswap: bool,
     template_format: str,
     build_id: str | None,
 ) -> None:
     """Build, upload, marshal and converge the stack."""
     run_provision(ctx, s3_bucket=s3_bucket, tags=tags, params=params, yes=yes,
-                  template_format=template_format, build_id=build_id, noop=noop)
+                  template_format=template_format, build_id=build_id, noop=noop,
+                  hotswap=hotswap)
 
 
 def run_provision(
@@ -49,6 +55,7 @@ def run_provision(
     template_format: str,
     build_id: str | None,
     noop: bool = False,
+    hotswap: bool = False,
 ) -> None:
     """``sparta provision``: the whole pipeline, or, with ``--noop`` (or ``noop`` set by
     ``SPARTA_NOOP`` or ``[tool.sparta]``), the build and the template only: nothing in
@@ -62,6 +69,10 @@ def run_provision(
     if run.settings.noop:
         build_and_report(run, template_format)
         return
+    if hotswap:
+        import dataclasses
+
+        run.settings = dataclasses.replace(run.settings, hotswap=True)
     result = Workflow(run).provision(template_format=template_format)
     assert result is not None
     uploads = run.stash.get("sparta.upload", {})
@@ -73,10 +84,13 @@ def run_provision(
 
 def change_word(run: Any, changed: bool) -> str:
     """``created``, ``updated`` or ``no changes``: what converging did to the stack."""
+    from sparta_core.stages.converge.hotswap import HOTSWAP_KEY
     from sparta_core.stages.converge.operations import OUTCOME_KEY
 
     if not changed:
         return "no changes"
+    if HOTSWAP_KEY in run.stash:
+        return f"hotswapped {len(run.stash[HOTSWAP_KEY]['applied'])} resource(s)"
     outcome = run.stash.get(OUTCOME_KEY)
     if outcome is None:  # a plugin's own converge: it only says that something changed
         return "changed"

@@ -145,6 +145,8 @@ class Settings:
     force: bool = False
     #: ``uv`` or ``pip``; unset means uv when available, else pip.
     installer: str | None = None
+    #: ``provision --hotswap`` (and ``watch``): apply a code-only change directly.
+    hotswap: bool = False
 
     @property
     def output_dir(self) -> Path:
