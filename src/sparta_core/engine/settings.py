@@ -104,6 +104,7 @@ CORE_KEYS: dict[str, tuple[str, Callable[[Any, str], Any]]] = {
     "exclude-runtime-provided": ("exclude_runtime_provided", _as_bool),
     "force": ("force", _as_bool),
     "installer": ("installer", _as_str),
+    "layer": ("layer", _as_bool),
 }
 
 CONVERTERS: dict[str, Callable[[Any, str], Any]] = {
@@ -147,6 +148,8 @@ class Settings:
     installer: str | None = None
     #: ``provision --hotswap`` (and ``watch``): apply a code-only change directly.
     hotswap: bool = False
+    #: ``layer = true``: the dependencies go to a Lambda layer, the archive holds the code.
+    layer: bool = False
 
     @property
     def output_dir(self) -> Path:

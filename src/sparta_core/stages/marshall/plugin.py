@@ -31,6 +31,7 @@ from sparta_core.stages.marshall.functions import (
     function_ids,
     logs_statement,
 )
+from sparta_core.stages.marshall.layer import add_dependency_layers
 
 #: Lambda's ENI management; these EC2 actions take no resource-level scoping.
 VPC_ACTIONS = [
@@ -214,6 +215,7 @@ def sparta_marshall(ctx: ProvisionContext) -> Template:
     for function in service.functions.values():
         function_code = codes.get(service.architecture_of(function), code)
         marshal_function(ctx, template, function, function_code)
+    add_dependency_layers(ctx, template, code)
     for output in service.outputs.values():
         template.add_output(output.name, output.value, output.description, output.export)
     return template

@@ -33,7 +33,8 @@ class ArchiveWriter:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._entries: dict[str, _Entry] = {}
-        self._packed: dict[str, tuple[Any, str]] = {}
+        #: Archive name -> (packed tree, origin, the member's name in the tree).
+        self._packed: dict[str, tuple[Any, str, str]] = {}
         self._packed_trees: list[Any] = []
 
     def __contains__(self, name: str) -> bool:
@@ -71,22 +72,24 @@ class ArchiveWriter:
             )
         self._entries[name] = entry
 
-    def add_packed(self, path: Path, *, origin: str = "") -> None:
+    def add_packed(self, path: Path, *, origin: str = "", prefix: str = "") -> None:
         """Add every member of the packed tree at ``path`` (a zip written by
-        :func:`sparta_core.stages.package.zipwriter.write_zip`, such as the dependency cache's); its
-        compressed bytes are copied into the archive as they are, never recompressed."""
+        :func:`sparta_core.stages.package.zipwriter.write_zip`, such as the dependency cache's),
+        under ``prefix`` (``"python/"`` for a layer); its compressed bytes are copied
+        into the archive as they are, never recompressed."""
         from sparta_core.stages.package.zipwriter import PackedTree
 
         packed = PackedTree(path)
-        self._packed_trees.append(packed)
-        for name in packed.index:
+        self._packed_trees.append((packed, prefix))
+        for member in packed.index:
+            name = prefix + member
             if name in self._entries or name in self._packed:
                 first = self._origin_of(name)
                 raise StageError(
                     "package",
                     f"archive entry '{name}' from {origin or 'a plugin'} collides with {first}",
                 )
-            self._packed[name] = (packed, origin)
+            self._packed[name] = (packed, origin, member)
 
     def _origin_of(self, name: str) -> str:
         if name in self._entries:
@@ -105,8 +108,8 @@ class ArchiveWriter:
             else:
                 status = _stat_key(entry.path)  # type: ignore[arg-type]
                 digest.update(f"f\0{name}\0{entry.executable}\0{status}\0".encode())
-        for packed in self._packed_trees:
-            digest.update(f"p\0{packed.path}\0{_stat_key(packed.path)}\0".encode())
+        for packed, prefix in self._packed_trees:
+            digest.update(f"p\0{prefix}\0{packed.path}\0{_stat_key(packed.path)}\0".encode())
         return digest.hexdigest()
 
     def close(self) -> Archive:
@@ -134,8 +137,8 @@ class ArchiveWriter:
             ]
         )
         by_name: dict[str, Any] = {entry.name: entry for entry in fresh}
-        for name, (packed, _) in self._packed.items():
-            by_name[name] = packed.copied(name)
+        for name, (packed, _, member) in self._packed.items():
+            by_name[name] = packed.copied(member, as_name=name)
         partial = self.path.with_name(self.path.name + ".partial")
         try:
             written = write_zip(partial, (by_name[name] for name in sorted(by_name)))
