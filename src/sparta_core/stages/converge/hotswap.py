@@ -37,6 +37,8 @@ from sparta_core.stages.converge.state import SUCCESS, StackState, read_stack
 
 #: ``ctx.stash`` key: what the last hotswap did (``{"applied": [...], "seconds": s}``).
 HOTSWAP_KEY = "sparta.hotswap"
+#: ``ctx.stash`` key: why the last ``--hotswap`` provisioned in full.
+FALLBACK_KEY = "sparta.hotswap.fallback"
 #: Actions applied at once; botocore keeps 10 connections per client.
 WORKERS = 10
 #: Stack states a hotswap may start from: at rest, and running a known template.
@@ -206,6 +208,7 @@ def hotswap(ctx: ProvisionContext, template: Template) -> StackResult | None:
         state = read_stack(aws.client("cloudformation"), ctx.stack_name)
         result = _hotswap(ctx, template, aws, state, started)
     except Fallback as reason:
+        ctx.stash[FALLBACK_KEY] = str(reason)
         ctx.reporter.info(f"hotswap: not possible ({reason}); provisioning in full")
         return None
     except SpartaError:
