@@ -90,7 +90,7 @@ def change_word(run: Any, changed: bool) -> str:
     if not changed:
         return "no changes"
     if HOTSWAP_KEY in run.stash:
-        return f"hotswapped {len(run.stash[HOTSWAP_KEY]['applied'])} resource(s)"
+        return f"hotswapped {run.stash[HOTSWAP_KEY]['resources']} resource(s)"
     outcome = run.stash.get(OUTCOME_KEY)
     if outcome is None:  # a plugin's own converge: it only says that something changed
         return "changed"

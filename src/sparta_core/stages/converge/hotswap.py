@@ -35,7 +35,8 @@ from sparta_core.errors import DeployError, SpartaError
 from sparta_core.stages.converge.deployed import BUILD_ID_KEY, deployed_template
 from sparta_core.stages.converge.state import SUCCESS, StackState, read_stack
 
-#: ``ctx.stash`` key: what the last hotswap did (``{"applied": [...], "seconds": s}``).
+#: ``ctx.stash`` key: what the last hotswap did (``{"applied": [descriptions],
+#: "resources": count, "seconds": s}``).
 HOTSWAP_KEY = "sparta.hotswap"
 #: ``ctx.stash`` key: why the last ``--hotswap`` provisioned in full.
 FALLBACK_KEY = "sparta.hotswap.fallback"
@@ -251,9 +252,10 @@ def _hotswap(ctx: ProvisionContext, template: Template, aws: aws_module.Aws,
             raise
         write_record(ctx, state.stack_id, _recorded(record, applied, changes))
     seconds = time.perf_counter() - started
-    ctx.stash[HOTSWAP_KEY] = {"applied": [a.description for a in applied], "seconds": seconds}
+    resources = sum(len(action.logical_ids) for action in applied)
+    ctx.stash[HOTSWAP_KEY] = {"applied": [a.description for a in applied],
+                              "resources": resources, "seconds": seconds}
     if applied:
-        resources = sum(len(action.logical_ids) for action in applied)
         ctx.reporter.info(
             f"hotswap: {resources} resource(s) updated directly in {seconds:.2f} s; stack "
             f"{state.name} now drifts from its template until the next full provision "

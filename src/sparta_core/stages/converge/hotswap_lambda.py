@@ -38,29 +38,56 @@ def code_source(code: Any) -> dict[str, str] | None:
     return {names[key]: value for key, value in code.items()}
 
 
-def update_code(aws: aws_module.Aws, stack_id: str, logical_id: str, name: str | None,
-                source: dict[str, str]) -> None:
-    """Point the function at the new code and wait until Lambda has switched to it."""
+#: Calls in flight at once (botocore keeps 10 connections per client).
+WORKERS = 10
+
+
+def update_functions(aws: aws_module.Aws, stack_id: str,
+                     targets: list[tuple[str, str | None, dict[str, str]]]) -> None:
+    """Point each function ``(logical ID, name or None, source)`` at its new code, then
+    wait until Lambda has switched every one of them to it.
+
+    All updates are sent first, then their states are read together in rounds:
+    Lambda takes a while to finish each update (MiniStack half a second, AWS seconds),
+    and waiting for them one by one would add those waits up."""
+    from concurrent.futures import ThreadPoolExecutor
+
     lambda_client = aws.client("lambda")
-    if name is None:
-        described = aws.client("cloudformation").describe_stack_resource(
-            StackName=stack_id, LogicalResourceId=logical_id)
-        name = described["StackResourceDetail"]["PhysicalResourceId"]
-    response = lambda_client.update_function_code(FunctionName=name, **source)
-    deadline = time.monotonic() + DEADLINE
-    interval = POLL_FIRST
-    status = response.get("LastUpdateStatus")
-    while status == "InProgress" or status is None:
-        if time.monotonic() > deadline:
-            raise DeployError(f"function {name}: its code update was still in progress "
-                              f"after {DEADLINE:.0f} s")
-        time.sleep(interval)
-        interval = min(interval * 2, POLL_MAX)
+
+    def start(target: tuple[str, str | None, dict[str, str]]) -> tuple[str, str | None]:
+        logical_id, name, source = target
+        if name is None:
+            described = aws.client("cloudformation").describe_stack_resource(
+                StackName=stack_id, LogicalResourceId=logical_id)
+            name = described["StackResourceDetail"]["PhysicalResourceId"]
+        response = lambda_client.update_function_code(FunctionName=name, **source)
+        return name, response.get("LastUpdateStatus")
+
+    def state(name: str) -> tuple[str, str | None, str]:
         response = lambda_client.get_function_configuration(FunctionName=name)
-        status = response.get("LastUpdateStatus")
-    if status != "Successful":
-        reason = response.get("LastUpdateStatusReason") or status
-        raise DeployError(f"function {name}: Lambda refused the new code: {reason}")
+        return name, response.get("LastUpdateStatus"), response.get(
+            "LastUpdateStatusReason") or ""
+
+    with ThreadPoolExecutor(min(WORKERS, max(len(targets), 1))) as pool:
+        # Read back in the order the updates were sent: the first ones finish first.
+        pending = [name for name, status in pool.map(start, targets)
+                   if status in ("InProgress", None)]
+        deadline = time.monotonic() + DEADLINE
+        interval = POLL_FIRST
+        while pending:
+            if time.monotonic() > deadline:
+                raise DeployError(f"function {pending[0]}: its code update was still "
+                                  f"in progress after {DEADLINE:.0f} s")
+            time.sleep(interval)
+            interval = min(interval * 1.5, POLL_MAX)
+            still = []
+            for name, status, reason in pool.map(state, pending):
+                if status in ("InProgress", None):
+                    still.append(name)
+                elif status != "Successful":
+                    raise DeployError(
+                        f"function {name}: Lambda refused the new code: {reason or status}")
+            pending = still
 
 
 @hookimpl(trylast=True)
@@ -71,8 +98,7 @@ def sparta_hotswap(
     from sparta_core.stages.converge.state import read_stack
 
     aws = aws_module.for_context(ctx)
-    actions: list[HotswapAction] = []
-    stack_id: str | None = None
+    targets: list[tuple[str, str | None, dict[str, str]]] = []
     for change in changes:
         if change.resource_type != FUNCTION_TYPE or change.properties != ("Code",):
             continue
@@ -81,20 +107,17 @@ def sparta_hotswap(
         if source is None:
             continue
         name = properties.get("FunctionName")
-        if not isinstance(name, str):
-            if stack_id is None:
-                state = read_stack(aws.client("cloudformation"), ctx.stack_name)
-                stack_id = state.stack_id if state else ctx.stack_name
-            name = None
-        where = f"s3://{source['S3Bucket']}/{source['S3Key']}"
-        actions.append(HotswapAction(
-            logical_ids=(change.logical_id,),
-            description=f"function {name or change.logical_id}: code from {where}",
-            apply=_bind(aws, stack_id or ctx.stack_name, change.logical_id, name, source),
-        ))
-    return actions
-
-
-def _bind(aws: aws_module.Aws, stack_id: str, logical_id: str, name: str | None,
-          source: dict[str, str]) -> Any:
-    return lambda: update_code(aws, stack_id, logical_id, name, source)
+        targets.append((change.logical_id, name if isinstance(name, str) else None, source))
+    if not targets:
+        return []
+    stack_id = ctx.stack_name
+    if any(name is None for _, name, _ in targets):
+        state = read_stack(aws.client("cloudformation"), ctx.stack_name)
+        stack_id = state.stack_id if state else ctx.stack_name
+    keys = sorted({f"s3://{source['S3Bucket']}/{source['S3Key']}" for *_, source in targets})
+    # One action for them all: the updates are sent together and waited for together.
+    return [HotswapAction(
+        logical_ids=tuple(logical_id for logical_id, _, _ in targets),
+        description=f"{len(targets)} function(s): code from {', '.join(keys)}",
+        apply=lambda: update_functions(aws, stack_id, targets),
+    )]
