@@ -17,6 +17,7 @@ from pathlib import Path
 from sparta_core.engine.context import Archive, Artifact, ProvisionContext
 from sparta_core.errors import StageError
 from sparta_core.stages.package.archive import ArchiveWriter
+from sparta_core.stages.package.pack import list_tree
 
 #: ``ctx.stash`` key: architecture -> the layer :class:`Archive` of its dependencies.
 LAYERS_KEY = "sparta.layers"
@@ -63,10 +64,11 @@ def write_layers(ctx: ProvisionContext) -> dict[str, Archive]:
             if packed is not None:
                 writer.add_packed(packed, origin=origin, prefix=LAYER_PREFIX)
                 continue
-            from sparta_core.stages.package.plugin import tree_files
-
-            for name, file in tree_files(dependency_dir).items():
-                writer.add_file(LAYER_PREFIX + name, file, origin=origin)
+            for name, file, executable in list_tree(dependency_dir):
+                if "__pycache__/" in f"/{name}" or name.endswith((".pyc", ".pyo")):
+                    continue
+                writer.add_file(LAYER_PREFIX + name, file, origin=origin,
+                                executable=executable)
         layers[architecture] = writer.close()
         name = LAYER_ARTIFACT if primary else f"{LAYER_ARTIFACT}-{architecture}"
         ctx.extra_artifacts.append(Artifact(name, path, layers[architecture].sha256))
