@@ -44,7 +44,11 @@ def test_provision_creates_the_stack_and_the_functions_run(cli, hello, aws, cfn_
     tags = {tag["Key"]: tag["Value"] for tag in described["Tags"]}
     assert tags["team"] == "core"
     assert tags["sparta:version"] == "0.1.0"
-    assert len(tags["sparta:build-id"]) == 16
+    # The build id is in the template's Metadata: a stack tag would be copied onto
+    # every resource, so every build would touch them all.
+    assert "sparta:build-id" not in tags
+    deployed = aws("cloudformation").get_template(StackName="hello")["TemplateBody"]
+    assert len(deployed["Metadata"]["sparta:build-id"]) == 16
     outputs = {o["OutputKey"]: o["OutputValue"] for o in described["Outputs"]}
     assert outputs["GreetFunctionArn"].endswith(":function:hello-greet")
     # Events streamed while CloudFormation worked, one line per resource event.

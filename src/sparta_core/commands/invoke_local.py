@@ -190,6 +190,14 @@ def invoke_local(
     # its architecture, when its dependencies gave it one (see the package stage).
     archive = ctx.archives.get(ctx.service.architecture_of(function), primary)
     task_root = unpack(archive.path, archive.sha256, ctx.work_dir)
+    # With layer = true the dependencies are in a layer: Lambda unpacks it in /opt and
+    # puts its python/ on the path after the function's code; so does this.
+    from sparta_core.stages.package.layer import layers_of
+
+    layer = layers_of(ctx).get(ctx.service.architecture_of(function))
+    layer_paths = ""
+    if layer is not None:
+        layer_paths = str(unpack(layer.path, layer.sha256, ctx.work_dir) / "python")
     region = ctx.settings.region or os.environ.get("AWS_REGION") or os.environ.get(
         "AWS_DEFAULT_REGION") or "us-east-1"
     env = function_environment(ctx, function, region, environment, variables)
@@ -211,7 +219,8 @@ def invoke_local(
         # -u: what the handler prints reaches us at once, so output written before a
         # timeout is kept (Lambda keeps the logs of a timed-out invocation).
         command = [sys.executable, "-I", "-S", "-u", str(bootstrap), str(task_root),
-                   str(runtime_dir(ctx.work_dir)), str(event_file), str(result_file)]
+                   str(runtime_dir(ctx.work_dir)), str(event_file), str(result_file),
+                   layer_paths]
         ctx.reporter.detail(f"running {function.handler} from {task_root}")
         if not run_handler(command, env, function.timeout + 1.0):
             message = f"Task timed out after {function.timeout:.2f} seconds"

@@ -138,6 +138,7 @@ CORE_KEYS: dict[str, tuple[str, Callable[[Any, str], Any]]] = {
     "installer": ("installer", _as_str),
     "log-retention-days": ("log_retention_days", _as_retention),
     "require-approval": ("require_approval", _as_approval),
+    "layer": ("layer", _as_bool),
 }
 
 CONVERTERS: dict[str, Callable[[Any, str], Any]] = {
@@ -191,6 +192,10 @@ class Settings:
     #: ``--require-approval``: ``broadening`` (a change set that broadens IAM needs a yes),
     #: ``any-change`` (every change set does) or ``never``.
     require_approval: str = "broadening"
+    #: ``provision --hotswap`` (and ``watch``): apply a code-only change directly.
+    hotswap: bool = False
+    #: ``layer = true``: the dependencies go to a Lambda layer, the archive holds the code.
+    layer: bool = False
 
     @property
     def output_dir(self) -> Path:

@@ -4,8 +4,10 @@ The template goes to S3 under a content-addressed key (``<service>/<sha256>.json
 is passed by ``TemplateURL``. Then the planner
 (:mod:`sparta_core.stages.converge.planner`) decides and the executor
 (:mod:`sparta_core.stages.converge.executor`) acts.
-Stack tags are ``sparta:build-id``, ``sparta:version`` and the ``tags`` setting
-(``--tag``); parameters come from the ``params`` setting (``--param``).
+Stack tags are ``sparta:version`` and the ``tags`` setting (``--tag``); the build id is
+in the template's ``Metadata`` (``sparta:build-id``), since CloudFormation copies stack
+tags onto every resource and a tag that changes on every build would touch them all;
+parameters come from the ``params`` setting (``--param``).
 
 :func:`converge` serves the built-in ``sparta_converge`` and ``sparta plan``
 (``execute=False``); :func:`delete_stack` and :func:`read_status` serve ``sparta delete``
@@ -46,7 +48,6 @@ def stack_tags(ctx: ProvisionContext) -> dict[str, str]:
 
     return {
         **dict(ctx.settings.tags),
-        "sparta:build-id": ctx.build_id,
         "sparta:version": __version__,
     }
 
@@ -180,6 +181,18 @@ def read_status(ctx: ProvisionContext, last_events: int = 8) -> tuple[StackState
     events = [StackEvent.from_api(raw) for raw in page.get("StackEvents", [])[:last_events]]
     events.reverse()
     return state, events
+
+
+def read_build_id(ctx: ProvisionContext, state: StackState) -> str | None:
+    """The build id of the deployed stack: the ``sparta:build-id`` of its template's
+    ``Metadata`` (one ``GetTemplate`` call); ``None`` for a stack sparta did not make."""
+    from sparta_core.stages.converge.deployed import build_id_of, deployed_template
+
+    aws = aws_module.for_context(ctx)
+    try:
+        return build_id_of(deployed_template(aws.client("cloudformation"), state.stack_id))
+    except Exception as error:
+        raise aws_errors.explain(error, f"reading stack {ctx.stack_name}", aws) from None
 
 
 __all__ = ["DeployError", "converge", "delete_stack", "read_status"]
