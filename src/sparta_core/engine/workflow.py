@@ -22,7 +22,9 @@ names the plugin.
 
 from __future__ import annotations
 
+import hashlib
 import inspect
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -141,24 +143,25 @@ class Workflow:
             self.decorate(template)
         self.event("post-marshall", "sparta_post_marshall", ctx=ctx, template=template)
         with ctx.reporter.stage("validate-template"):
-            before = template.to_json()
+            # Validators may only read. The built-in ones are known to; a template is
+            # serialised before and after only when a plugin's validator runs, so a
+            # build that has none pays nothing for the check.
+            suspects = [
+                impl.plugin_name
+                for impl in self.pm.hook.sparta_validate_template.get_hookimpls()
+                if self.pm.infos.get(impl.plugin_name) is None
+                or self.pm.infos[impl.plugin_name].origin != "built-in"
+            ]
+            before = _fingerprint(template) if suspects else ""
             self.call(
                 "validate-template", "sparta_validate_template", ctx=ctx, template=template
             )
-            if template.to_json() != before:
-                # Checked once, after all of them (a check after each would serialise the
-                # template once per validator); the built-in validators only read.
-                suspects = [
-                    impl.plugin_name
-                    for impl in self.pm.hook.sparta_validate_template.get_hookimpls()
-                    if self.pm.infos.get(impl.plugin_name) is None
-                    or self.pm.infos[impl.plugin_name].origin != "built-in"
-                ]
+            if suspects and _fingerprint(template) != before:
                 raise StageError(
                     "validate-template",
                     "sparta_validate_template changed the template, which it may only "
                     "read (change it in sparta_post_marshall)",
-                    ", ".join(suspects) or None,
+                    ", ".join(suspects),
                 )
         return template
 
@@ -250,20 +253,49 @@ class Workflow:
                   warn=self.ctx.reporter.warn, ctx=self.ctx, error=error)
 
 
-def template_path(ctx: ProvisionContext, template_format: str = "json") -> Any:
-    return ctx.work_dir / f"{ctx.service.name}-template.{template_format}"
+def template_path(ctx: ProvisionContext, template_format: str = "json",
+                  logical_id: str = "") -> Any:
+    """``.sparta/<service>-template.<format>``, or for a nested stack
+    ``.sparta/<service>-<LogicalId>-template.<format>``."""
+    middle = f"-{logical_id}" if logical_id else ""
+    return ctx.work_dir / f"{ctx.service.name}{middle}-template.{template_format}"
 
 
 def write_template(ctx: ProvisionContext, template: Template, template_format: str) -> None:
-    """Write ``.sparta/<service>-template.<json|yaml>``."""
+    """Write ``.sparta/<service>-template.<json|yaml>`` and, for each nested stack,
+    ``.sparta/<service>-<LogicalId>-template.<json|yaml>``.
+
+    The files are for people, so they are indented, which is slow for a big template
+    (the pure-Python encoder); a file whose content has not changed since it was
+    written (the compact JSON's sha256, kept in ``.sparta/.templates.json``) is left as
+    it is."""
     if template_format not in TEMPLATE_FORMATS:
         raise TemplateError(f"template format must be json or yaml, not {template_format!r}")
-    body = template.to_json() if template_format == "json" else template.to_yaml()
-    path = template_path(ctx, template_format)
-    partial = path.with_name(path.name + ".partial")
-    partial.write_text(body)
-    partial.replace(path)
-    ctx.stash["sparta.template_path"] = path
+    record = ctx.work_dir / ".templates.json"
+    try:
+        written: dict[str, str] = json.loads(record.read_text())
+    except (OSError, ValueError):
+        written = {}
+    for logical_id, stack in template.stacks():
+        path = template_path(ctx, template_format, logical_id.replace(".", "-"))
+        digest = hashlib.sha256(stack.to_compact_json().encode()).hexdigest()
+        try:
+            # The file as it was written: same content, not touched since.
+            if written.get(path.name) == f"{digest} {path.stat().st_mtime_ns}":
+                continue
+        except OSError:
+            pass
+        body = stack.to_json() if template_format == "json" else stack.to_yaml()
+        partial = path.with_name(path.name + ".partial")
+        partial.write_text(body)
+        partial.replace(path)
+        written[path.name] = f"{digest} {path.stat().st_mtime_ns}"
+    record.write_text(json.dumps(written, sort_keys=True))
+    ctx.stash["sparta.template_path"] = template_path(ctx, template_format)
+
+
+def _fingerprint(template: Template) -> str:
+    return "\n".join(stack.to_compact_json() for _, stack in template.stacks())
 
 
 def _call_decorator(decorator: Callable[..., Any], owner: str, **kwargs: Any) -> Any:

@@ -182,8 +182,11 @@ class Service:
         if not self.functions:
             raise ServiceDefinitionError(f"service '{self.name}' declares no functions")
         root = project_dir.resolve()
+        # One parse per module for this run: with N handlers in one module, parsing it
+        # per handler made validation O(N²). Local, not a global cache: files change.
+        names: dict[Path, set[str]] = {}
         for function in self.functions.values():
-            _resolve_handler(function, root)
+            _resolve_handler(function, root, names)
 
 
 def _source_file(func: Callable[..., Any]) -> str | None:
@@ -193,8 +196,9 @@ def _source_file(func: Callable[..., Any]) -> str | None:
         return None
 
 
-def _resolve_handler(function: LambdaFunction, root: Path) -> None:
-    """Check (and, for decorated functions, correct) ``function.handler`` against ``root``."""
+def _resolve_handler(function: LambdaFunction, root: Path, names: dict[Path, set[str]]) -> None:
+    """Check (and, for decorated functions, correct) ``function.handler`` against ``root``;
+    ``names`` holds the top-level names of the modules already parsed in this run."""
     what = f"function '{function.key}'"
     if function.source is not None:
         # The module name Python gave the function may be '__main__' or depend on how
@@ -216,7 +220,9 @@ def _resolve_handler(function: LambdaFunction, root: Path) -> None:
             f"{what}: handler '{function.handler}' names module '{module}', which is not a "
             f"file of the project {root}"
         )
-    if attribute not in _top_level_names(path):
+    if path not in names:
+        names[path] = _top_level_names(path)
+    if attribute not in names[path]:
         raise ServiceDefinitionError(
             f"{what}: handler '{function.handler}': {path.relative_to(root)} defines no "
             f"top-level '{attribute}'"

@@ -42,7 +42,7 @@ def stack_tags(ctx: ProvisionContext) -> dict[str, str]:
 
 
 def desired_stack(ctx: ProvisionContext, template: Template, aws: aws_module.Aws) -> DesiredStack:
-    body = template.to_json()
+    body = template.to_compact_json()
     digest = hashlib.sha256(body.encode()).hexdigest()
     bucket = aws_module.artifact_bucket(ctx)
     key = f"{ctx.service.name}/{digest}.json"

@@ -18,7 +18,9 @@ type touch. The Lambda side of the protocol is :mod:`sparta_core.runtime.custom_
 from __future__ import annotations
 
 import hashlib
+import json
 import re
+import weakref
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -227,13 +229,44 @@ def after_the_last_on(
     """``[logical ID]`` of the last ``Custom::<type_name>`` already in ``template`` whose
     ``prop`` is ``value`` (``[]`` if none). For types that read, change and write a
     whole configuration (a bucket's notifications, a repository's triggers): depending
-    on it makes resources on the same target run one after the other, never in parallel."""
-    earlier = [
-        logical_id for logical_id, resource in template.resources.items()
-        if resource.get("Type") == f"Custom::{type_name}"
-        and resource.get("Properties", {}).get(prop) == value
-    ]
-    return earlier[-1:]
+    on it makes resources on the same target run one after the other, never in parallel.
+
+    Each call looks only at the resources added since the previous call on the same
+    template (an index kept beside it), so N custom resources cost O(N), not O(N²)."""
+    index = _LAST_ON.get(template)
+    if index is None:
+        index = _LAST_ON[template] = _LastOnIndex()
+    resources = template.resources
+    for logical_id in template.resource_ids(index.seen):
+        resource = resources[logical_id]
+        kind = resource.get("Type")
+        if isinstance(kind, str) and kind.startswith("Custom::"):
+            for name, item in (resource.get("Properties") or {}).items():
+                index.last[(kind, name, _canonical(item))] = logical_id
+        index.seen += 1
+    found = index.last.get((f"Custom::{type_name}", prop, _canonical(value)))
+    return [found] if found else []
+
+
+@dataclass
+class _LastOnIndex:
+    """For :func:`after_the_last_on`: how many of a template's resources were indexed,
+    and (type, property, value) -> the last custom resource seen with it."""
+
+    seen: int = 0
+    last: dict[tuple[str, str, str], str] = field(default_factory=dict)
+
+
+_LAST_ON: weakref.WeakKeyDictionary[Template, _LastOnIndex] = weakref.WeakKeyDictionary()
+#: Template -> custom resource type -> (its provider role's statements, their canonical
+#: JSON), so that adding a statement checks a set rather than the whole list.
+_STATEMENTS: weakref.WeakKeyDictionary[
+    Template, dict[str, tuple[list[dict[str, Any]], set[str]]]
+] = weakref.WeakKeyDictionary()
+
+
+def _canonical(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, default=str)
 
 
 def add_custom_resource(
@@ -255,8 +288,17 @@ def add_custom_resource(
 
     role = _ensure_provider(ctx, template, resource_type)
     statements = role_statements(role)
+    # A set of the statements already there, kept per role: one `in` on the list per
+    # resource would make N resources of a type O(N²).
+    per_role = _STATEMENTS.setdefault(template, {})
+    known = per_role.get(type_name)
+    if known is None or known[0] is not statements:
+        known = (statements, {_canonical(statement) for statement in statements})
+        per_role[type_name] = known
     for statement in resource_type.statements(properties):
-        if statement not in statements:
+        key = _canonical(statement)
+        if key not in known[1]:
+            known[1].add(key)
             statements.append(statement)
     function_id = provider_ids(type_name)["function"]
     return template.add_resource(

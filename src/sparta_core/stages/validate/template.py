@@ -20,7 +20,8 @@ MAX_OUTPUTS = 200
 MAX_PARAMETERS = 200
 
 
-def check_limits(template: Template, body: str) -> None:
+def check_limits(template: Template, body: str, name: str = "template") -> None:
+    """CloudFormation's quotas, on ``body``: the compact JSON that is uploaded."""
     size = len(body.encode())
     if size > MAX_TEMPLATE_BYTES:
         largest = sorted(
@@ -29,7 +30,7 @@ def check_limits(template: Template, body: str) -> None:
         )[:3]
         names = ", ".join(logical_id for _, logical_id in largest)
         raise TemplateError(
-            f"template is {size / 1024 / 1024:.2f} MB; CloudFormation accepts at most 1 MB "
+            f"{name} is {size / 1024 / 1024:.2f} MB; CloudFormation accepts at most 1 MB "
             f"(largest resources: {names})"
         )
     for what, count, limit in (
@@ -39,7 +40,7 @@ def check_limits(template: Template, body: str) -> None:
     ):
         if count > limit:
             raise TemplateError(
-                f"template has {count} {what}; CloudFormation allows at most {limit} per "
+                f"{name} has {count} {what}; CloudFormation allows at most {limit} per "
                 "stack (split the service into several)"
             )
 
@@ -68,5 +69,7 @@ def check_references(template: Template) -> None:
 
 @hookimpl(trylast=True)
 def sparta_validate_template(ctx: ProvisionContext, template: Template) -> None:
-    check_references(template)
-    check_limits(template, template.to_json())
+    for logical_id, stack in template.stacks():
+        check_references(stack)
+        name = f"nested stack {logical_id}" if logical_id else "template"
+        check_limits(stack, stack.to_compact_json(), name)
