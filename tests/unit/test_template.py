@@ -106,6 +106,18 @@ def test_compact_and_indented_json_are_the_same_template() -> None:
                                  separators=(",", ":"))
 
 
+def test_json_lines_is_the_same_template_one_line_per_resource() -> None:
+    template = Template("d")
+    for index in range(3):
+        template.add_resource(f"Queue{index}", "AWS::SQS::Queue", {"Tags": [{"Key": "k"}]})
+    template.add_output("Url", {"Ref": "Queue0"})
+    template.metadata["sparta:x"] = 1
+    text = template.to_json_lines()
+    assert json.loads(text) == template.to_dict()
+    assert '    "Queue1": {"Properties":{"Tags":[{"Key":"k"}]},"Type":"AWS::SQS::Queue"},' in text
+    assert len(text.splitlines()) == 13
+
+
 def test_references_name_ids_and_attributes_in_order() -> None:
     value = {"A": {"Ref": "Queue"}, "B": [{"Fn::GetAtt": ["Fn", "Arn"]}, {"Ref": "AWS::Region"}],
              "C": {"Fn::Sub": ["${Role.Arn}/${x}/${!No}/${Bucket}", {"x": {"Ref": "P"}}]},

@@ -16,6 +16,9 @@ from sparta_core.errors import DuplicateLogicalIdError, TemplateError
 from sparta_core.model.naming import LOGICAL_ID
 from sparta_core.model.refs import to_cfn
 
+#: One compact, key-sorted encoder (the C one), made once.
+_COMPACT = json.JSONEncoder(sort_keys=True, separators=(",", ":"))
+
 #: Resource attributes CloudFormation accepts beside Type and Properties.
 RESOURCE_ATTRIBUTES = (
     "DependsOn",
@@ -109,6 +112,8 @@ class Template:
         self._metadata: dict[str, Any] = {}
         #: Logical ID of an ``AWS::CloudFormation::Stack`` -> the child's template.
         self._nested: dict[str, Template] = {}
+        #: The compact JSON, once :meth:`freeze` says the template is finished.
+        self._frozen: str | None = None
 
     # -- adding ----------------------------------------------------------------------
 
@@ -127,6 +132,7 @@ class Template:
         ``owner`` names the contributor, for the message of a later collision.
         """
         self._claim(logical_id, owner or "an earlier contributor")
+        self._frozen = None
         for name in attributes:
             if name not in RESOURCE_ATTRIBUTES:
                 raise TemplateError(
@@ -142,6 +148,7 @@ class Template:
 
     def merge_resources(self, resources: Mapping[str, Mapping[str, Any]], owner: str) -> None:
         """Add resources given in template form (``{"Id": {"Type": ..., ...}}``)."""
+        self._frozen = None
         if not isinstance(resources, Mapping):
             raise TemplateError(
                 f"{owner} returned {type(resources).__name__}, not a dict of resources"
@@ -160,6 +167,7 @@ class Template:
         export: Any | None = None,
     ) -> None:
         """Add a stack output; ``export`` is the export name, if any."""
+        self._frozen = None
         if not isinstance(name, str) or not LOGICAL_ID.fullmatch(name):
             raise TemplateError(f"output name {name!r} must be alphanumeric")
         if name in self._outputs:
@@ -175,6 +183,7 @@ class Template:
         self, name: str, type: str = "String", default: Any | None = None, **options: Any
     ) -> None:
         """Add a template parameter (``Description``, ``AllowedValues``... as keywords)."""
+        self._frozen = None
         self._check_unique(name, "parameter")
         parameter: dict[str, Any] = {"Type": type, **options}
         if default is not None:
@@ -182,6 +191,7 @@ class Template:
         self._parameters[name] = parameter
 
     def add_condition(self, name: str, expression: Any) -> None:
+        self._frozen = None
         self._check_unique(name, "condition")
         self._conditions[name] = to_cfn(expression)
 
@@ -215,6 +225,7 @@ class Template:
 
     def remove_resource(self, logical_id: str) -> dict[str, Any]:
         """Take a resource out (to move it into a nested stack); returns its dict."""
+        self._frozen = None
         resource = self._resources.pop(logical_id)
         self._owners.pop(logical_id, None)
         return resource
@@ -222,6 +233,7 @@ class Template:
     def place_resource(self, logical_id: str, resource: dict[str, Any], owner: str) -> None:
         """Put a resource dict, already in template form, in as it is (no copy): what a
         nested stack's split does with the resources it moves."""
+        self._frozen = None
         self._claim(logical_id, owner)
         self._resources[logical_id] = resource
 
@@ -237,10 +249,12 @@ class Template:
         return resource
 
     def remove_output(self, name: str) -> dict[str, Any]:
+        self._frozen = None
         return self._outputs.pop(name)
 
     def place_output(self, name: str, output: dict[str, Any]) -> None:
         """Put an output already in template form in as it is."""
+        self._frozen = None
         if name in self._outputs:
             raise DuplicateLogicalIdError(f"output '{name}' is added twice")
         self._outputs[name] = output
@@ -313,13 +327,47 @@ class Template:
     def to_compact_json(self) -> str:
         """Deterministic compact JSON, from the C encoder: what is uploaded and what
         CloudFormation's size limit is checked on."""
-        return json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
+        if self._frozen is not None:
+            return self._frozen
+        return _COMPACT.encode(self.to_dict())
+
+    def freeze(self) -> None:
+        """Say the template (and its nested ones) is finished: the compact JSON is made
+        once and reused by the validators, the written files and the upload. The
+        workflow calls it after ``sparta_post_marshall``; from then on the template is
+        read-only (adding to it thaws it)."""
+        for _, stack in self.stacks():
+            stack._frozen = None
+            stack._frozen = stack.to_compact_json()
 
     def to_json(self) -> str:
         """Deterministic indented JSON (for people: the file in ``.sparta/``). Indented
         output comes from the pure-Python encoder, several times slower than
         :meth:`to_compact_json`; use that one for anything a machine reads."""
         return json.dumps(self.to_dict(), indent=2, sort_keys=True) + "\n"
+
+    def to_json_lines(self) -> str:
+        """Deterministic JSON, indented down to each resource, output and parameter,
+        each of which is one compact line: for a template too big to indent fully in
+        good time (one C-encoder call per entry), still readable and diffable line by
+        line. Parses to the same template as :meth:`to_json`."""
+        encode = _COMPACT.encode
+        body = self.to_dict()
+        lines = ["{"]
+        for index, key in enumerate(sorted(body)):
+            comma = "," if index < len(body) - 1 else ""
+            value = body[key]
+            if isinstance(value, dict) and value and key != "Metadata":
+                lines.append(f"  {encode(key)}: {{")
+                names = sorted(value)
+                for position, name in enumerate(names):
+                    inner = "," if position < len(names) - 1 else ""
+                    lines.append(f"    {encode(name)}: {encode(value[name])}{inner}")
+                lines.append(f"  }}{comma}")
+            else:
+                lines.append(f"  {encode(key)}: {encode(value)}{comma}")
+        lines.append("}")
+        return "\n".join(lines) + "\n"
 
     def to_yaml(self) -> str:
         from cfn_flip import to_yaml  # imported here: only YAML output needs it

@@ -42,6 +42,9 @@ from sparta_core.engine.template import Template
 from sparta_core.errors import SpartaError, StageError, TemplateError
 
 TEMPLATE_FORMATS = ("json", "yaml")
+#: Templates larger than this (compact) are written one line per resource rather than
+#: fully indented: the pure-Python indenting encoder takes about 0.3 s per MB.
+FULL_INDENT_BYTES = 128 * 1024
 
 
 class Workflow:
@@ -142,6 +145,7 @@ class Workflow:
         with ctx.reporter.stage("decorate"):
             self.decorate(template)
         self.event("post-marshall", "sparta_post_marshall", ctx=ctx, template=template)
+        template.freeze()  # finished: its JSON is made once from here on
         with ctx.reporter.stage("validate-template"):
             # Validators may only read. The built-in ones are known to; a template is
             # serialised before and after only when a plugin's validator runs, so a
@@ -265,10 +269,11 @@ def write_template(ctx: ProvisionContext, template: Template, template_format: s
     """Write ``.sparta/<service>-template.<json|yaml>`` and, for each nested stack,
     ``.sparta/<service>-<LogicalId>-template.<json|yaml>``.
 
-    The files are for people, so they are indented, which is slow for a big template
-    (the pure-Python encoder); a file whose content has not changed since it was
-    written (the compact JSON's sha256, kept in ``.sparta/.templates.json``) is left as
-    it is."""
+    The files are for people, so they are indented; indenting is slow (the pure-Python
+    encoder), so a template over ``FULL_INDENT_BYTES`` is written one line per resource
+    (:meth:`Template.to_json_lines`), and a file whose content has not changed since it
+    was written (the compact JSON's sha256, kept in ``.sparta/.templates.json``) is left
+    as it is. What is uploaded is always the compact JSON."""
     if template_format not in TEMPLATE_FORMATS:
         raise TemplateError(f"template format must be json or yaml, not {template_format!r}")
     record = ctx.work_dir / ".templates.json"
@@ -278,14 +283,20 @@ def write_template(ctx: ProvisionContext, template: Template, template_format: s
         written = {}
     for logical_id, stack in template.stacks():
         path = template_path(ctx, template_format, logical_id.replace(".", "-"))
-        digest = hashlib.sha256(stack.to_compact_json().encode()).hexdigest()
+        compact = stack.to_compact_json()
+        digest = hashlib.sha256(compact.encode()).hexdigest()
         try:
             # The file as it was written: same content, not touched since.
             if written.get(path.name) == f"{digest} {path.stat().st_mtime_ns}":
                 continue
         except OSError:
             pass
-        body = stack.to_json() if template_format == "json" else stack.to_yaml()
+        if template_format == "yaml":
+            body = stack.to_yaml()
+        elif len(compact) > FULL_INDENT_BYTES:
+            body = stack.to_json_lines()
+        else:
+            body = stack.to_json()
         partial = path.with_name(path.name + ".partial")
         partial.write_text(body)
         partial.replace(path)
@@ -295,7 +306,10 @@ def write_template(ctx: ProvisionContext, template: Template, template_format: s
 
 
 def _fingerprint(template: Template) -> str:
-    return "\n".join(stack.to_compact_json() for _, stack in template.stacks())
+    """The template's content, made afresh (not the frozen JSON, which a validator that
+    changed the template would not have changed)."""
+    return "\n".join(json.dumps(stack.to_dict(), sort_keys=True, separators=(",", ":"))
+                     for _, stack in template.stacks())
 
 
 def _call_decorator(decorator: Callable[..., Any], owner: str, **kwargs: Any) -> Any:

@@ -27,6 +27,7 @@ from sparta_core.stages.converge.events import (
     root_cause,
     slowest,
 )
+from sparta_core.stages.converge.nested import NestedEvents, child_outputs
 from sparta_core.stages.converge.planner import (
     CreateChangeSet,
     DeleteFailedStack,
@@ -118,19 +119,29 @@ class Executor:
         self.consent = consent
         self.show = show or reporter.info
         self._empty = False
+        #: The nested stacks' templates by logical ID (empty for a flat template).
+        self.nested: dict[str, Any] = {}
 
     # -- running a plan --------------------------------------------------------------------
 
     def run(self, steps: list[Step], outcome: Outcome) -> Outcome:
-        """Run ``steps`` in order, filling ``outcome``."""
-        for step in steps:
+        """Run ``steps`` in order, filling ``outcome``; consecutive uploads run in
+        parallel, the last (the root template) after the others."""
+        index = 0
+        while index < len(steps):
+            step = steps[index]
+            index += 1
             self.reporter.detail(str(step))
-            if isinstance(step, WaitForStack):
+            if isinstance(step, UploadTemplate):
+                batch = [step]
+                while index < len(steps) and isinstance(steps[index], UploadTemplate):
+                    batch.append(steps[index])  # type: ignore[arg-type]
+                    index += 1
+                self.upload_templates(batch)
+            elif isinstance(step, WaitForStack):
                 self.wait_for(step.stack)
             elif isinstance(step, DeleteFailedStack):
                 self.delete_failed(step.stack)
-            elif isinstance(step, UploadTemplate):
-                self.upload_template(step)
             elif isinstance(step, CreateChangeSet):
                 self.create_change_set(step, outcome)
             elif isinstance(step, ExecuteChangeSet):
@@ -152,7 +163,7 @@ class Executor:
         stream.mark()
         return self.wait(stack, stream, require_event=False)
 
-    def wait(self, stack: StackState, stream: EventStream, *,
+    def wait(self, stack: StackState, stream: EventStream | NestedEvents, *,
              require_event: bool = True) -> StackState | None:
         """Poll until ``stack``'s operation ends; print each new event once.
 
@@ -170,7 +181,8 @@ class Executor:
                     return None
                 if not state.in_progress:
                     new += self._poll(stream)
-                    seen = any(e.is_stack and e.status == state.status for e in stream.events)
+                    root = stream.root if isinstance(stream, NestedEvents) else stream
+                    seen = any(e.is_stack and e.status == state.status for e in root.events)
                     if seen or not require_event or state.status == "DELETE_COMPLETE":
                         return state
                 time.sleep(interval)
@@ -181,15 +193,16 @@ class Executor:
                 "run the same command again to attach to it, or `sparta status` to see it"
             ) from None
 
-    def _poll(self, stream: EventStream) -> list[StackEvent]:
+    def _poll(self, stream: EventStream | NestedEvents) -> list[StackEvent]:
         try:
             new = stream.poll()
         except Exception as error:
             if error_code(error) == "ValidationError":
                 return []  # the stack is gone; its state says so next
             raise
+        started = stream.root.started if isinstance(stream, NestedEvents) else stream.started
         for event in new:
-            self.reporter.info(format_event(event, stream.started))
+            self.reporter.info(format_event(event, started))
         return new
 
     # -- the steps ---------------------------------------------------------------------
@@ -219,6 +232,20 @@ class Executor:
             cause = describe_cause(root_cause(stream.events))
             raise DeployError(f"deleting stack {stack.name} failed ({state.status}): {cause}")
 
+    def upload_templates(self, batch: list[UploadTemplate]) -> None:
+        """Upload the nested stacks' templates side by side, then the last one (the
+        root, which names them)."""
+        *children, root = batch
+        if len(children) > 1:
+            from concurrent.futures import ThreadPoolExecutor
+
+            with ThreadPoolExecutor(max_workers=min(8, len(children))) as pool:
+                list(pool.map(self.upload_template, children))
+        else:
+            for child in children:
+                self.upload_template(child)
+        self.upload_template(root)
+
     def upload_template(self, step: UploadTemplate) -> None:
         try:
             self.aws.client("s3").put_object(
@@ -244,6 +271,7 @@ class Executor:
                 Tags=[{"Key": key, "Value": value} for key, value in step.tags],
                 Capabilities=list(step.capabilities),
                 Description=f"sparta {__version__}",
+                **({"IncludeNestedStacks": True} if step.include_nested else {}),
             )
         except Exception as error:
             if error_code(error) == "ValidationError":
@@ -312,18 +340,33 @@ class Executor:
         state = read_stack(self.cloudformation, outcome.stack_id or step.stack_name)
         if state is not None:
             outcome.status = state.status
-            outcome.outputs = state.outputs
+            outcome.outputs = self.outputs(state)
         outcome.changed = False
 
     def discard_change_set(self, step: CreateChangeSet, outcome: Outcome) -> None:
         if self._empty:
             self._no_changes(step, outcome)
             return
+        inside = self.nested_changes(outcome)
         for line in format_change_set(step, outcome.changes):
             self.show(line)
+        if inside:
+            self.show(f"inside the nested stacks, {len(inside)} change(s):")
+            for change in inside:
+                self.show(str(change))
+        outcome.changes = outcome.changes + inside
         self._discard(outcome.change_set_id, step, outcome.stack_id or step.stack_name)
         state = read_stack(self.cloudformation, step.stack_name)
         outcome.status = state.status if state else "DOES_NOT_EXIST"
+
+    def nested_changes(self, outcome: Outcome) -> list[ResourceChange]:
+        """What the change set would change inside each nested stack (``plan``)."""
+        if not self.nested or outcome.stack_id is None:
+            return []
+        from sparta_core.stages.converge.nested import child_changes
+
+        return [ResourceChange(*row)
+                for row in child_changes(self.cloudformation, outcome.stack_id, self.nested)]
 
     def show_new_stack(self, step: ShowNewStack, outcome: Outcome) -> None:
         self.show(
@@ -352,8 +395,11 @@ class Executor:
         except ConsentError:
             self._discard(outcome.change_set_id, step, outcome.stack_id)
             raise
-        stream = EventStream(self.cloudformation, outcome.stack_id)
-        stream.mark()
+        root_stream = EventStream(self.cloudformation, outcome.stack_id)
+        root_stream.mark()
+        stream: EventStream | NestedEvents = (
+            NestedEvents(self.cloudformation, root_stream) if self.nested else root_stream
+        )
         self.cloudformation.execute_change_set(ChangeSetName=outcome.change_set_id)
         stack = StackState(step.stack_name, outcome.stack_id, "EXECUTING")
         state = self.wait(stack, stream)
@@ -363,9 +409,16 @@ class Executor:
         if state is None:
             raise DeployError(f"stack {step.stack_name} disappeared while it was deployed")
         outcome.status = state.status
-        outcome.outputs = state.outputs
+        outcome.outputs = self.outputs(state)
         if state.status not in SUCCESS:
             raise DeployError(self.failure_message(step, state, stream.events))
+
+    def outputs(self, state: StackState) -> dict[str, str]:
+        """The stack's outputs and, for a split template, its nested stacks' (where each
+        function's ARN output lives)."""
+        if not self.nested:
+            return state.outputs
+        return {**child_outputs(self.cloudformation, state.stack_id), **state.outputs}
 
     def failure_message(self, step: CreateChangeSet, state: StackState,
                         events: list[StackEvent]) -> str:

@@ -24,6 +24,7 @@ from sparta_core.engine.context import ProvisionContext
 from sparta_core.engine.template import Template
 from sparta_core.errors import DeployError, SpartaError
 from sparta_core.stages.converge.executor import Consent, Executor, Outcome
+from sparta_core.stages.converge.nested import nested_uploads
 from sparta_core.stages.converge.planner import DesiredStack, RemoteState, WaitForStack, plan
 from sparta_core.stages.converge.state import StackState, read_stack
 
@@ -55,6 +56,7 @@ def desired_stack(ctx: ProvisionContext, template: Template, aws: aws_module.Aws
         template_url=aws.s3_https_url(bucket, key),
         parameters=dict(ctx.settings.params),
         tags=stack_tags(ctx),
+        nested=tuple(nested_uploads(template, ctx.service.name)),
     )
 
 
@@ -75,6 +77,7 @@ def converge(
     desired = desired_stack(ctx, template, aws)
     cloudformation = aws.client("cloudformation")
     executor = Executor(aws, ctx.reporter, Consent(ctx.settings.yes, ask), show=show)
+    executor.nested = dict(template.nested)
     outcome = Outcome(stack_name=desired.name)
     try:
         while True:
@@ -146,4 +149,21 @@ def read_status(ctx: ProvisionContext, last_events: int = 8) -> tuple[StackState
     return state, events
 
 
-__all__ = ["DeployError", "converge", "delete_stack", "read_status"]
+def read_nested(ctx: ProvisionContext, state: StackState) -> list[tuple[str, StackState]]:
+    """The nested stacks of the deployed ``state``: (logical ID, their state)."""
+    from sparta_core.stages.converge.nested import child_stacks
+
+    aws = aws_module.for_context(ctx)
+    cloudformation = aws.client("cloudformation")
+    try:
+        found = []
+        for logical_id, stack_id in sorted(child_stacks(cloudformation, state.stack_id).items()):
+            child = read_stack(cloudformation, stack_id)
+            if child is not None:
+                found.append((logical_id, child))
+    except Exception as error:
+        raise aws_errors.explain(error, f"reading stack {ctx.stack_name}", aws) from None
+    return found
+
+
+__all__ = ["DeployError", "converge", "delete_stack", "read_nested", "read_status"]

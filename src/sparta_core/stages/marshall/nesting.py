@@ -162,17 +162,18 @@ def choose_buckets(template: Template, groups: dict[str, list[str]], body: str) 
     return buckets
 
 
-def place(groups: dict[str, list[str]], template: Template, buckets: int,
+def place(groups: dict[str, list[str]], body: str, buckets: int,
           placed: dict[str, int]) -> dict[str, int]:
     """Function key -> bucket. A recorded placement sticks; otherwise the hash decides,
     unless that child is full, in which case the first overflow child with room takes
     the function (and the caller records it)."""
     sizes: dict[int, list[int]] = {}
-    weights: dict[str, list[int]] = {}
-    resources = template.resources
-    for key, ids in groups.items():
-        text = sum(len(json.dumps(resources[i], separators=(",", ":"))) for i in ids)
-        weights[key] = [len(ids), text, 2]  # the ARN output and one cross output
+    # Each function's share of the template's bytes, estimated from its resource count
+    # (serialising each resource to measure it would cost more than the split itself);
+    # the limits checked afterwards, on each child's real text, have the last word.
+    total = sum(len(ids) for ids in groups.values()) or 1
+    per_resource = len(body.encode()) / total
+    weights = {key: [len(ids), int(len(ids) * per_resource), 2] for key, ids in groups.items()}
     where: dict[str, int] = {}
     for key in sorted(groups, key=lambda k: (k not in placed, k)):
         bucket = placed.get(key, bucket_of(key, buckets))
@@ -196,14 +197,15 @@ def _fits(load: list[int] | None, weight: list[int]) -> bool:
 # -- the split -------------------------------------------------------------------------------
 
 
-def split(ctx: ProvisionContext, template: Template, layout: dict[str, Any] | None) -> None:
-    """Move each function's resources into its child and wire the references."""
-    body = template.to_compact_json()
+def split(ctx: ProvisionContext, template: Template, layout: dict[str, Any] | None,
+          body: str) -> None:
+    """Move each function's resources into its child and wire the references; ``body``
+    is the template's compact JSON before the split."""
     groups = function_groups(ctx, template)
     buckets = int((layout or {}).get("buckets") or choose_buckets(template, groups, body))
     recorded = {key: int(bucket) for key, bucket in ((layout or {}).get("placed") or {}).items()
                 if key in groups}
-    where = place(groups, template, buckets, recorded)
+    where = place(groups, body, buckets, recorded)
     overflow = {key: bucket for key, bucket in where.items()
                 if bucket != bucket_of(key, buckets)}
     template.metadata[METADATA_KEY] = {"buckets": buckets, "placed": dict(sorted(overflow.items()))}
@@ -242,8 +244,9 @@ def sparta_post_marshall(ctx: ProvisionContext, template: Template) -> None:
     was split (a service that shrinks keeps its children: un-nesting would move every
     function)."""
     layout = previous_layout(ctx)
-    if layout is None and not needs_split(template, template.to_compact_json()):
+    body = template.to_compact_json()
+    if layout is None and not needs_split(template, body):
         return
     if template.nested:
         raise TemplateError("the template already has nested stacks; sparta splits it itself")
-    split(ctx, template, layout)
+    split(ctx, template, layout, body)

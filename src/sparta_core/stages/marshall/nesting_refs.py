@@ -73,11 +73,11 @@ class Split:
             for resource_id, resource in child.resources.items():
                 self._rewrite_resource(logical_id, resource_id, resource)
             for output in child.outputs.values():
-                output["Value"] = self._rewrite(logical_id, output["Value"])
+                output["Value"] = self._rewrite_value(logical_id, output["Value"])
         for resource_id, resource in self.root.resources.items():
             self._rewrite_resource(ROOT, resource_id, resource)
         for output in self.root.outputs.values():
-            output["Value"] = self._rewrite(ROOT, output["Value"])
+            output["Value"] = self._rewrite_value(ROOT, output["Value"])
 
     def _move_outputs(self) -> None:
         for name, output in list(self.root.outputs.items()):
@@ -86,11 +86,13 @@ class Split:
                 self.children[stack].place_output(name, self.root.remove_output(name))
 
     def _rewrite_resource(self, stack: str, resource_id: str, resource: dict[str, Any]) -> None:
-        for key, value in list(resource.items()):
+        for key, value in resource.items():
             if key in ("Type", "DependsOn", "Condition", "DeletionPolicy",
-                       "UpdateReplacePolicy"):
+                       "UpdateReplacePolicy") or not isinstance(value, (dict, list)):
                 continue
-            resource[key] = self._rewrite(stack, value)
+            replacement = self._rewrite(stack, value)
+            if replacement is not None:
+                resource[key] = replacement
         depends = resource.get("DependsOn")
         if depends is None:
             return
@@ -110,13 +112,21 @@ class Split:
             del resource["DependsOn"]
 
     def _rewrite(self, stack: str, value: Any) -> Any:
+        """The value that replaces ``value`` in ``stack``, or ``None`` if it stays (dicts
+        and lists inside it are changed in place: the split moves resources, it does
+        not copy them)."""
         if isinstance(value, list):
-            return [self._rewrite(stack, item) for item in value]
+            for index, item in enumerate(value):
+                if isinstance(item, (dict, list)):
+                    replacement = self._rewrite(stack, item)
+                    if replacement is not None:
+                        value[index] = replacement
+            return None
         if not isinstance(value, dict):
-            return value
+            return None
         if len(value) == 1:
             if "Ref" in value and isinstance(value["Ref"], str):
-                return self._reference(stack, value["Ref"], None) or value
+                return self._reference(stack, value["Ref"], None)
             if "Fn::GetAtt" in value:
                 target = value["Fn::GetAtt"]
                 if isinstance(target, str):
@@ -124,17 +134,25 @@ class Split:
                 elif isinstance(target, list) and len(target) == 2 and isinstance(target[0], str):
                     name, attribute = target[0], target[1]
                 else:
-                    return value
-                if isinstance(attribute, str):
-                    return self._reference(stack, name, attribute) or value
-                return value
+                    return None
+                return self._reference(stack, name, attribute) if isinstance(
+                    attribute, str) else None
             if "Fn::Sub" in value:
                 return {"Fn::Sub": self._rewrite_sub(stack, value["Fn::Sub"])}
-        return {key: self._rewrite(stack, item) for key, item in value.items()}
+        for key, item in value.items():
+            if isinstance(item, (dict, list)):
+                replacement = self._rewrite(stack, item)
+                if replacement is not None:
+                    value[key] = replacement
+        return None
+
+    def _rewrite_value(self, stack: str, value: Any) -> Any:
+        replacement = self._rewrite(stack, value)
+        return value if replacement is None else replacement
 
     def _rewrite_sub(self, stack: str, sub: Any) -> Any:
         if isinstance(sub, list) and len(sub) == 2 and isinstance(sub[1], dict):
-            text, variables = sub[0], self._rewrite(stack, sub[1])
+            text, variables = sub[0], self._rewrite_value(stack, sub[1])
         else:
             text, variables = sub, None
         if not isinstance(text, str):
