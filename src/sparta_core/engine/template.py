@@ -337,8 +337,8 @@ class Template:
         workflow calls it after ``sparta_post_marshall``; from then on the template is
         read-only (adding to it thaws it)."""
         for _, stack in self.stacks():
-            stack._frozen = None
-            stack._frozen = stack.to_compact_json()
+            if stack._frozen is None:  # a nested stack may have been finished already
+                stack._frozen = stack.to_compact_json()
 
     def to_json(self) -> str:
         """Deterministic indented JSON (for people: the file in ``.sparta/``). Indented

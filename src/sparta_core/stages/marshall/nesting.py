@@ -60,6 +60,8 @@ FUNCTION_SIDE_TYPES = frozenset({
     "AWS::Logs::SubscriptionFilter", "AWS::SNS::Subscription", "AWS::CloudWatch::Alarm",
     "AWS::Logs::MetricFilter",
 })
+#: A function's resources' average compact size, when the template was not measured.
+ESTIMATED_RESOURCE_BYTES = 450
 OWNER = re.compile(r"(?:^|of )function '([^']+)'")
 
 
@@ -77,9 +79,12 @@ def template_key(service_name: str, body: str) -> str:
     return f"{service_name}/{hashlib.sha256(body.encode()).hexdigest()}.json"
 
 
+def over_counts(template: Template) -> bool:
+    return len(template.resources) > MAX_RESOURCES or len(template.outputs) > MAX_OUTPUTS
+
+
 def needs_split(template: Template, body: str) -> bool:
-    return (len(template.resources) > MAX_RESOURCES or len(body.encode()) > MAX_BYTES
-            or len(template.outputs) > MAX_OUTPUTS)
+    return over_counts(template) or len(body.encode()) > MAX_BYTES
 
 
 # -- which resources are a function's ------------------------------------------------------
@@ -150,10 +155,9 @@ def previous_layout(ctx: ProvisionContext) -> dict[str, Any] | None:
     return (deployed_metadata(ctx) or {}).get(METADATA_KEY)
 
 
-def choose_buckets(template: Template, groups: dict[str, list[str]], body: str) -> int:
+def choose_buckets(template: Template, groups: dict[str, list[str]], size: int) -> int:
     """A power of two that fills children to about half of each limit."""
     total = sum(len(ids) for ids in groups.values())
-    size = len(body.encode())
     outputs = len(template.outputs)
     need = max(total / TARGET_RESOURCES, size / TARGET_BYTES, outputs / TARGET_OUTPUTS, 2)
     buckets = 2
@@ -162,7 +166,7 @@ def choose_buckets(template: Template, groups: dict[str, list[str]], body: str) 
     return buckets
 
 
-def place(groups: dict[str, list[str]], body: str, buckets: int,
+def place(groups: dict[str, list[str]], size: int, buckets: int,
           placed: dict[str, int]) -> dict[str, int]:
     """Function key -> bucket. A recorded placement sticks; otherwise the hash decides,
     unless that child is full, in which case the first overflow child with room takes
@@ -172,7 +176,7 @@ def place(groups: dict[str, list[str]], body: str, buckets: int,
     # (serialising each resource to measure it would cost more than the split itself);
     # the limits checked afterwards, on each child's real text, have the last word.
     total = sum(len(ids) for ids in groups.values()) or 1
-    per_resource = len(body.encode()) / total
+    per_resource = size / total
     weights = {key: [len(ids), int(len(ids) * per_resource), 2] for key, ids in groups.items()}
     where: dict[str, int] = {}
     for key in sorted(groups, key=lambda k: (k not in placed, k)):
@@ -198,14 +202,16 @@ def _fits(load: list[int] | None, weight: list[int]) -> bool:
 
 
 def split(ctx: ProvisionContext, template: Template, layout: dict[str, Any] | None,
-          body: str) -> None:
+          body: str | None) -> None:
     """Move each function's resources into its child and wire the references; ``body``
-    is the template's compact JSON before the split."""
+    is the template's compact JSON before the split, if it was made."""
     groups = function_groups(ctx, template)
-    buckets = int((layout or {}).get("buckets") or choose_buckets(template, groups, body))
+    total = sum(len(ids) for ids in groups.values()) or 1
+    size = len(body.encode()) if body is not None else total * ESTIMATED_RESOURCE_BYTES
+    buckets = int((layout or {}).get("buckets") or choose_buckets(template, groups, size))
     recorded = {key: int(bucket) for key, bucket in ((layout or {}).get("placed") or {}).items()
                 if key in groups}
-    where = place(groups, body, buckets, recorded)
+    where = place(groups, size, buckets, recorded)
     overflow = {key: bucket for key, bucket in where.items()
                 if bucket != bucket_of(key, buckets)}
     template.metadata[METADATA_KEY] = {"buckets": buckets, "placed": dict(sorted(overflow.items()))}
@@ -218,9 +224,10 @@ def split(ctx: ProvisionContext, template: Template, layout: dict[str, Any] | No
         if members[logical_id]:
             work.add_child(logical_id, members[logical_id],
                            f"{description} ({logical_id})"[:1024])
-    work.wire()
+    work.wire({function_ids(function)["output"] for function in ctx.service.functions.values()})
     bucket_name = _bucket(ctx)
     for logical_id, child in work.children.items():
+        child.freeze()  # finished: its JSON names it in S3, and is what is uploaded
         key = template_key(ctx.service.name, child.to_compact_json())
         url = {"Fn::Sub": [f"https://s3.${{AWS::Region}}.${{AWS::URLSuffix}}/${{Bucket}}/{key}",
                            {"Bucket": bucket_name}]}
@@ -244,8 +251,10 @@ def sparta_post_marshall(ctx: ProvisionContext, template: Template) -> None:
     was split (a service that shrinks keeps its children: un-nesting would move every
     function)."""
     layout = previous_layout(ctx)
-    body = template.to_compact_json()
-    if layout is None and not needs_split(template, body):
+    # Past a count limit, the size is not needed to decide (nor, much, to place):
+    # serialising a template of thousands of resources to measure it is skipped.
+    body = None if layout is not None or over_counts(template) else template.to_compact_json()
+    if layout is None and body is not None and not needs_split(template, body):
         return
     if template.nested:
         raise TemplateError("the template already has nested stacks; sparta splits it itself")

@@ -12,7 +12,8 @@ A value in stack S that names a resource X of another stack T becomes:
 A ``DependsOn`` on a resource of another stack becomes a ``DependsOn`` of the child's
 stack resource (on the root resource, or on the other child's stack). ``AWS::StackName``
 and ``AWS::StackId`` in a child mean the root stack, as they did before the split.
-Outputs whose references all lie in one child move to that child.
+Each function's ARN output moves to the child that holds the function; the user's
+outputs stay in the root.
 """
 
 from __future__ import annotations
@@ -67,8 +68,11 @@ class Split:
 
     # -- wiring ---------------------------------------------------------------------------
 
-    def wire(self) -> None:
-        self._move_outputs()
+    def wire(self, movable_outputs: set[str]) -> None:
+        """Rewrite every reference that crosses a stack; the outputs named in
+        ``movable_outputs`` (each function's ARN) move to the child their value is in,
+        the others (the user's) stay in the root."""
+        self._move_outputs(movable_outputs)
         for logical_id, child in self.children.items():
             for resource_id, resource in child.resources.items():
                 self._rewrite_resource(logical_id, resource_id, resource)
@@ -79,8 +83,10 @@ class Split:
         for output in self.root.outputs.values():
             output["Value"] = self._rewrite_value(ROOT, output["Value"])
 
-    def _move_outputs(self) -> None:
+    def _move_outputs(self, movable: set[str]) -> None:
         for name, output in list(self.root.outputs.items()):
+            if name not in movable:
+                continue
             stacks = {self.stack_of(target) for target, _ in references(output)}
             if len(stacks) == 1 and (stack := stacks.pop()):
                 self.children[stack].place_output(name, self.root.remove_output(name))
