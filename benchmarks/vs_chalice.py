@@ -38,7 +38,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from one_module import edit_handler, handler_source, make_service  # noqa: E402
+from one_module import edit_handler, handler_source, make_service
 
 REQUIREMENTS = "requests\nPyYAML\npydantic\n"
 BIN = Path(sys.executable).parent
