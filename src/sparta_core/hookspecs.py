@@ -286,7 +286,10 @@ def sparta_decorate_service(ctx: ProvisionContext, template: Template) -> dict[s
 def sparta_post_marshall(ctx: ProvisionContext, template: Template) -> None:
     """The template is complete; last chance to change it before validation.
 
-    Called on every implementation. Return value ignored.
+    Called on every implementation. Return value ignored. The built-in
+    ``nested-stacks`` plugin runs last (``trylast``): a template past CloudFormation's
+    limits is then split into nested stacks (``template.nested``), so validators and
+    later hooks see the root and its children.
 
     ``spartaconf.py``: may implement it.
     """

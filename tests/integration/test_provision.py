@@ -3,12 +3,11 @@ boto3: create, re-provision, update, failures, recovery, preconditions."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 
 import pytest
-from aws_helpers import BUCKET, configure, keys, stack
+from aws_helpers import BUCKET, configure, content_address, keys, stack
 
 pytestmark = pytest.mark.integration
 
@@ -56,7 +55,7 @@ def test_provision_creates_the_stack_and_the_functions_run(cli, hello, aws, cfn_
 
     # The archive and the template are content-addressed and encrypted.
     stored = keys(aws, BUCKET)
-    digest = hashlib.sha256((hello / ".sparta" / "hello-code.zip").read_bytes()).hexdigest()
+    digest = content_address(hello / ".sparta" / "hello-code.zip")
     assert [key for key in stored if key.endswith(".zip")] == [f"hello/{digest}.zip"]
     assert any(key.endswith(".json") for key in stored)
     for key in stored:

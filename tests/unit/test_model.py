@@ -183,3 +183,27 @@ class TestHandlerResolution:
     def test_service_without_functions_is_refused(self, tmp_path: Path) -> None:
         with pytest.raises(ServiceDefinitionError, match="declares no functions"):
             sparta.Service("svc").validate(tmp_path)
+
+
+def test_a_module_of_many_handlers_is_parsed_once_per_validation(tmp_path: Path,
+                                                                 monkeypatch) -> None:
+    import ast
+
+    (tmp_path / "handlers.py").write_text(
+        "".join(f"def h{i}(event, context):\n    return {i}\n\n" for i in range(50)))
+    service = sparta.Service("many")
+    for i in range(50):
+        service.add_function(handler=f"handlers.h{i}")
+    parsed: list[str] = []
+    real_parse = ast.parse
+    monkeypatch.setattr(ast, "parse", lambda source, filename="<unknown>", **kw: (
+        parsed.append(filename), real_parse(source, filename, **kw))[1])
+
+    service.validate(tmp_path)
+    assert len(parsed) == 1
+    service.validate(tmp_path)  # a new run reads the file again: it may have changed
+    assert len(parsed) == 2
+
+    service.add_function(handler="handlers.missing")
+    with pytest.raises(ServiceDefinitionError, match="defines no top-level 'missing'"):
+        service.validate(tmp_path)

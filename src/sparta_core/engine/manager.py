@@ -51,6 +51,10 @@ BUILTIN_PLUGINS: dict[str, str] = {
     "build": "sparta_core.stages.build.plugin",
     "package": "sparta_core.stages.package.plugin",
     "marshall": "sparta_core.stages.marshall.plugin",
+    # Registered before every other plugin that may implement sparta_post_marshall with
+    # trylast, so that the split into nested stacks sees their changes (pluggy calls
+    # the last registered first).
+    "nested-stacks": "sparta_core.stages.marshall.nesting",
     "validate-template": "sparta_core.stages.validate.template",
     "upload": "sparta_core.stages.upload.plugin",
     "converge": "sparta_core.stages.converge.plugin",

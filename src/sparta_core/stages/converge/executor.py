@@ -12,17 +12,16 @@ with ``--yes``.
 
 from __future__ import annotations
 
-import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 from sparta_core.aws.clients import Aws
 from sparta_core.aws.errors import error_code, error_message, explain
 from sparta_core.engine.reporter import Reporter
-from sparta_core.errors import ConsentError, DeployError, InterruptedWaitError
+from sparta_core.errors import DeployError, InterruptedWaitError
 from sparta_core.stages.converge.approval import Approval
+from sparta_core.stages.converge.consent import Consent
 from sparta_core.stages.converge.events import (
     EventStream,
     StackEvent,
@@ -32,6 +31,8 @@ from sparta_core.stages.converge.events import (
     slowest,
 )
 from sparta_core.stages.converge.locking import Contended, Guard, contended, unexecuted_on
+from sparta_core.stages.converge.nested import NestedEvents, child_outputs
+from sparta_core.stages.converge.outcome import Outcome
 from sparta_core.stages.converge.planner import (
     ContinueRollback,
     CreateChangeSet,
@@ -51,57 +52,6 @@ from sparta_core.stages.converge.state import SUCCESS, StackState, read_stack
 EMPTY_MARKERS = ("didn't contain changes", "no updates are to be performed")
 POLL_FIRST = 1.0
 POLL_MAX = 5.0
-
-
-def interactive() -> bool:
-    """True when a human can answer a question: standard input and error are terminals."""
-    try:
-        return sys.stdin.isatty() and sys.stderr.isatty()
-    except (AttributeError, ValueError):
-        return False
-
-
-@dataclass
-class Consent:
-    """How the executor gets consent: ``yes`` (``--yes``), else a terminal prompt."""
-
-    yes: bool = False
-    ask: Callable[[str], bool] | None = None
-
-    def __call__(self, question: str, refusal: str) -> None:
-        """Return if consent is given; raise :class:`ConsentError` (with ``refusal``, which
-        says what to do instead) if not."""
-        if self.yes:
-            return
-        ask = self.ask
-        if ask is None:
-            if not interactive():
-                raise ConsentError(f"{refusal} (no terminal to confirm on: re-run with --yes)")
-            import click
-
-            def ask(text: str) -> bool:
-                return click.confirm(text, default=False, err=True)
-
-        if not ask(question):
-            raise ConsentError(f"{refusal} (declined)")
-
-
-@dataclass
-class Outcome:
-    """What converging (or planning) did."""
-
-    stack_name: str
-    status: str = ""
-    stack_id: str | None = None
-    changed: bool = False
-    outputs: dict[str, str] = field(default_factory=dict)
-    changes: list[ResourceChange] = field(default_factory=list)
-    events: list[StackEvent] = field(default_factory=list)
-    slowest: list[tuple[str, float]] = field(default_factory=list)
-    change_set_type: str = ""
-    change_set_id: str = ""
-    #: What the change set broadens in IAM (the approval table), if it was computed.
-    broadening: list[Any] = field(default_factory=list)
 
 
 class Executor:
@@ -125,14 +75,26 @@ class Executor:
         self.consent = consent
         self.show = show or reporter.info
         self._empty = False
+        #: The nested stacks' templates by logical ID (empty for a flat template).
+        self.nested: dict[str, Any] = {}
 
     # -- running a plan --------------------------------------------------------------------
 
     def run(self, steps: list[Step], outcome: Outcome) -> Outcome:
-        """Run ``steps`` in order, filling ``outcome``."""
-        for step in steps:
+        """Run ``steps`` in order, filling ``outcome``; consecutive uploads run in
+        parallel, the last (the root template) after the others."""
+        index = 0
+        while index < len(steps):
+            step = steps[index]
+            index += 1
             self.reporter.detail(str(step))
-            if isinstance(step, WaitForStack):
+            if isinstance(step, UploadTemplate):
+                batch = [step]
+                while index < len(steps) and isinstance(steps[index], UploadTemplate):
+                    batch.append(steps[index])  # type: ignore[arg-type]
+                    index += 1
+                self.upload_templates(batch)
+            elif isinstance(step, WaitForStack):
                 self.wait_for(step.stack)
             elif isinstance(step, DeleteFailedStack):
                 self.delete_failed(step.stack)
@@ -140,8 +102,6 @@ class Executor:
                 from sparta_core.stages.converge.recovery import continue_rollback
 
                 continue_rollback(self, step.stack)
-            elif isinstance(step, UploadTemplate):
-                self.upload_template(step)
             elif isinstance(step, CreateChangeSet):
                 self.create_change_set(step, outcome)
             elif isinstance(step, ExecuteChangeSet):
@@ -163,7 +123,7 @@ class Executor:
         stream.mark()
         return self.wait(stack, stream, require_event=False)
 
-    def wait(self, stack: StackState, stream: EventStream, *,
+    def wait(self, stack: StackState, stream: EventStream | NestedEvents, *,
              require_event: bool = True) -> StackState | None:
         """Poll until ``stack``'s operation ends; print each new event once.
 
@@ -181,7 +141,8 @@ class Executor:
                     return None
                 if not state.in_progress:
                     new += self._poll(stream)
-                    seen = any(e.is_stack and e.status == state.status for e in stream.events)
+                    root = stream.root if isinstance(stream, NestedEvents) else stream
+                    seen = any(e.is_stack and e.status == state.status for e in root.events)
                     if seen or not require_event or state.status == "DELETE_COMPLETE":
                         return state
                 time.sleep(interval)
@@ -192,15 +153,16 @@ class Executor:
                 "run the same command again to attach to it, or `sparta status` to see it"
             ) from None
 
-    def _poll(self, stream: EventStream) -> list[StackEvent]:
+    def _poll(self, stream: EventStream | NestedEvents) -> list[StackEvent]:
         try:
             new = stream.poll()
         except Exception as error:
             if error_code(error) == "ValidationError":
                 return []  # the stack is gone; its state says so next
             raise
+        started = stream.root.started if isinstance(stream, NestedEvents) else stream.started
         for event in new:
-            self.reporter.info(format_event(event, stream.started))
+            self.reporter.info(format_event(event, started))
         return new
 
     # -- the steps ---------------------------------------------------------------------
@@ -230,6 +192,20 @@ class Executor:
             cause = describe_cause(root_cause(stream.events))
             raise DeployError(f"deleting stack {stack.name} failed ({state.status}): {cause}")
 
+    def upload_templates(self, batch: list[UploadTemplate]) -> None:
+        """Upload the nested stacks' templates side by side, then the last one (the
+        root, which names them)."""
+        *children, root = batch
+        if len(children) > 1:
+            from concurrent.futures import ThreadPoolExecutor
+
+            with ThreadPoolExecutor(max_workers=min(8, len(children))) as pool:
+                list(pool.map(self.upload_template, children))
+        else:
+            for child in children:
+                self.upload_template(child)
+        self.upload_template(root)
+
     def upload_template(self, step: UploadTemplate) -> None:
         try:
             self.aws.client("s3").put_object(
@@ -255,6 +231,7 @@ class Executor:
                 Tags=[{"Key": key, "Value": value} for key, value in step.tags],
                 Capabilities=list(step.capabilities),
                 Description=self.guard.description if self.guard else f"sparta {__version__}",
+                **({"IncludeNestedStacks": True} if step.include_nested else {}),
             )
         except Exception as error:
             if self.guard is not None and contended(error):
@@ -337,21 +314,36 @@ class Executor:
         state = read_stack(self.cloudformation, outcome.stack_id or step.stack_name)
         if state is not None:
             outcome.status = state.status
-            outcome.outputs = state.outputs
+            outcome.outputs = self.outputs(state)
         outcome.changed = False
 
     def discard_change_set(self, step: CreateChangeSet, outcome: Outcome) -> None:
         if self._empty:
             self._no_changes(step, outcome)
             return
+        inside = self.nested_changes(outcome)
         for line in format_change_set(step, outcome.changes):
             self.show(line)
+        if inside:
+            self.show(f"inside the nested stacks, {len(inside)} change(s):")
+            for change in inside:
+                self.show(str(change))
+        outcome.changes = outcome.changes + inside
         if self.approval is not None:
             outcome.broadening = self.approval.show(self.cloudformation, outcome.stack_id,
                                                     step.change_set_type, self.show)
         self._discard(outcome.change_set_id, step, outcome.stack_id or step.stack_name)
         state = read_stack(self.cloudformation, step.stack_name)
         outcome.status = state.status if state else "DOES_NOT_EXIST"
+
+    def nested_changes(self, outcome: Outcome) -> list[ResourceChange]:
+        """What the change set would change inside each nested stack (``plan``)."""
+        if not self.nested or outcome.stack_id is None:
+            return []
+        from sparta_core.stages.converge.nested import child_changes
+
+        return [ResourceChange(*row)
+                for row in child_changes(self.cloudformation, outcome.stack_id, self.nested)]
 
     def show_new_stack(self, step: ShowNewStack, outcome: Outcome) -> None:
         self.show(
@@ -381,8 +373,11 @@ class Executor:
             # made must not outlive the run (best effort: the connection may be cut).
             self.discard_quietly(outcome.change_set_id, step, outcome.stack_id)
             raise
-        stream = EventStream(self.cloudformation, outcome.stack_id)
-        stream.mark()
+        root_stream = EventStream(self.cloudformation, outcome.stack_id)
+        root_stream.mark()
+        stream: EventStream | NestedEvents = (
+            NestedEvents(self.cloudformation, root_stream) if self.nested else root_stream
+        )
         try:
             self.cloudformation.execute_change_set(ChangeSetName=outcome.change_set_id)
         except Exception as error:
@@ -398,7 +393,7 @@ class Executor:
         if state is None:
             raise DeployError(f"stack {step.stack_name} disappeared while it was deployed")
         outcome.status = state.status
-        outcome.outputs = state.outputs
+        outcome.outputs = self.outputs(state)
         if state.status not in SUCCESS:
             raise DeployError(self.failure_message(step, state, stream.events))
 
@@ -426,6 +421,13 @@ class Executor:
                 f"{step.stack_name} ({type(error).__name__}: {error}); the next sparta run "
                 "deletes it"
             )
+
+    def outputs(self, state: StackState) -> dict[str, str]:
+        """The stack's outputs and, for a split template, its nested stacks' (where each
+        function's ARN output lives)."""
+        if not self.nested:
+            return state.outputs
+        return {**child_outputs(self.cloudformation, state.stack_id), **state.outputs}
 
     def failure_message(self, step: CreateChangeSet, state: StackState,
                         events: list[StackEvent]) -> str:

@@ -26,8 +26,11 @@ from sparta_core.engine.context import ProvisionContext
 from sparta_core.engine.template import Template
 from sparta_core.errors import DeployError, SpartaError
 from sparta_core.stages.converge.approval import Approval
-from sparta_core.stages.converge.executor import Consent, Executor, Outcome
+from sparta_core.stages.converge.consent import Consent
+from sparta_core.stages.converge.executor import Executor
 from sparta_core.stages.converge.locking import Contended, Guard
+from sparta_core.stages.converge.nested import nested_uploads
+from sparta_core.stages.converge.outcome import Outcome
 from sparta_core.stages.converge.planner import (
     ContinueRollback,
     DesiredStack,
@@ -53,7 +56,7 @@ def stack_tags(ctx: ProvisionContext) -> dict[str, str]:
 
 
 def desired_stack(ctx: ProvisionContext, template: Template, aws: aws_module.Aws) -> DesiredStack:
-    body = template.to_json()
+    body = template.to_compact_json()
     digest = hashlib.sha256(body.encode()).hexdigest()
     bucket = aws_module.artifact_bucket(ctx)
     key = f"{ctx.service.name}/{digest}.json"
@@ -66,6 +69,7 @@ def desired_stack(ctx: ProvisionContext, template: Template, aws: aws_module.Aws
         template_url=aws.s3_https_url(bucket, key),
         parameters=dict(ctx.settings.params),
         tags=stack_tags(ctx),
+        nested=tuple(nested_uploads(template, ctx.service.name)),
     )
 
 
@@ -88,6 +92,7 @@ def converge(
     approval = Approval(ctx.settings.require_approval, desired.template)
     executor = Executor(aws, ctx.reporter, Consent(ctx.settings.yes, ask), show=show,
                         approval=approval)
+    executor.nested = dict(template.nested)
     outcome = Outcome(stack_name=desired.name)
     guard = executor.guard = Guard(cloudformation, ctx.reporter, desired.name)
     try:
@@ -195,4 +200,21 @@ def read_build_id(ctx: ProvisionContext, state: StackState) -> str | None:
         raise aws_errors.explain(error, f"reading stack {ctx.stack_name}", aws) from None
 
 
-__all__ = ["DeployError", "converge", "delete_stack", "read_status"]
+def read_nested(ctx: ProvisionContext, state: StackState) -> list[tuple[str, StackState]]:
+    """The nested stacks of the deployed ``state``: (logical ID, their state)."""
+    from sparta_core.stages.converge.nested import child_stacks
+
+    aws = aws_module.for_context(ctx)
+    cloudformation = aws.client("cloudformation")
+    try:
+        found = []
+        for logical_id, stack_id in sorted(child_stacks(cloudformation, state.stack_id).items()):
+            child = read_stack(cloudformation, stack_id)
+            if child is not None:
+                found.append((logical_id, child))
+    except Exception as error:
+        raise aws_errors.explain(error, f"reading stack {ctx.stack_name}", aws) from None
+    return found
+
+
+__all__ = ["DeployError", "converge", "delete_stack", "read_nested", "read_status"]

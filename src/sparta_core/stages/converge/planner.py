@@ -73,6 +73,8 @@ class DesiredStack:
     template_url: str
     parameters: Mapping[str, str] = field(default_factory=dict)
     tags: Mapping[str, str] = field(default_factory=dict)
+    #: ``(S3 key, body)`` of the nested stacks' templates, innermost first.
+    nested: tuple[tuple[str, str], ...] = ()
 
     @property
     def capabilities(self) -> tuple[str, ...]:
@@ -145,6 +147,8 @@ class CreateChangeSet:
     parameters: tuple[tuple[str, str | None], ...]  # (key, value); None: previous value
     tags: tuple[tuple[str, str], ...]
     capabilities: tuple[str, ...]
+    #: The template has nested stacks (AWS then makes a change set for each).
+    include_nested: bool = False
 
     def __str__(self) -> str:
         caps = f", capabilities {', '.join(self.capabilities)}" if self.capabilities else ""
@@ -274,6 +278,9 @@ def plan(desired: DesiredStack, remote: RemoteState, *, execute: bool = True,
             f"stack {stack.name} is in {stack.status}, from which sparta cannot deploy"
         )
     if not remote.template_present:
+        # The children first: a root at its key means its children are at theirs.
+        steps.extend(UploadTemplate(desired.template_bucket, key, body)
+                     for key, body in desired.nested)
         steps.append(UploadTemplate(desired.template_bucket, desired.template_key,
                                     desired.template_body))
     change_set = CreateChangeSet(
@@ -284,6 +291,7 @@ def plan(desired: DesiredStack, remote: RemoteState, *, execute: bool = True,
         parameters=resolve_parameters(desired, stack),
         tags=tuple(sorted(desired.tags.items())),
         capabilities=desired.capabilities,
+        include_nested=bool(desired.nested),
     )
     steps.append(change_set)
     steps.append(ExecuteChangeSet(change_set) if execute else DiscardChangeSet(change_set))

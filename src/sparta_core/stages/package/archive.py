@@ -105,7 +105,7 @@ class ArchiveWriter:
     def _fingerprint(self) -> str:
         """What the archive is made of, from names and file stats alone: equal
         fingerprints mean equal inputs (a file rewritten in place changes its ctime)."""
-        digest = hashlib.sha256(b"sparta-archive-1")
+        digest = hashlib.sha256(b"sparta-archive-2")
         for name in sorted(self._entries):
             entry = self._entries[name]
             if entry.data is not None:
@@ -156,7 +156,9 @@ class ArchiveWriter:
         os.replace(partial, self.path)
         archive = Archive(
             path=self.path,
-            sha256=written.sha256,
+            # The content address, not the zip's bytes' hash (DESIGN §5): two machines
+            # whose zlib deflates differently name the same archive alike.
+            sha256=written.content_sha256,
             size=written.size,
             entries=written.entries,
             unpacked_size=written.unpacked_size,

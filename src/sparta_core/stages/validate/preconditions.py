@@ -165,7 +165,7 @@ def check_existing_targets(ctx: ProvisionContext, aws: aws_module.Aws) -> None:
 
 
 def check_stack(ctx: ProvisionContext, aws: aws_module.Aws) -> None:
-    from sparta_core.stages.converge.executor import interactive
+    from sparta_core.stages.converge.consent import interactive
     from sparta_core.stages.converge.state import (
         FAILED_CREATE,
         ROLLBACK_FAILED,
