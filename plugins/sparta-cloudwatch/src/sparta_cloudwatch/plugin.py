@@ -13,9 +13,8 @@ from collections.abc import Mapping
 from typing import Any
 
 import sparta_core as sparta
-from sparta_core.errors import ConfigError, ServiceDefinitionError
-
 from sparta_cloudwatch.alarms import Alarms
+from sparta_core.errors import ConfigError, ServiceDefinitionError
 
 SETTING = "alarms"
 #: Key of the setting -> Alarms' parameter.
