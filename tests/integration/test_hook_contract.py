@@ -29,6 +29,7 @@ def sparta_configure(config):
 '''
 
 
+@pytest.mark.usefixtures("no_installed_plugins")
 def test_pluggy_monitoring_sees_every_hook_of_a_real_provision(cli, hello):
     (hello / "spartaconf.py").write_text(MONITOR)
     cli("provision", "--yes", project=hello)

@@ -207,3 +207,22 @@ def test_a_module_of_many_handlers_is_parsed_once_per_validation(tmp_path: Path,
     service.add_function(handler="handlers.missing")
     with pytest.raises(ServiceDefinitionError, match="defines no top-level 'missing'"):
         service.validate(tmp_path)
+
+
+def test_function_of_finds_a_function_by_key_object_or_python_function():
+    import pytest
+
+    import sparta_core as sparta
+
+    service = sparta.Service("lookup")
+    hook = service.function()(_top_level_hook)
+    found = service.function_of(hook)
+    assert found.key == "_top_level_hook"
+    assert service.function_of("_top_level_hook") is found
+    assert service.function_of(found) is found
+    with pytest.raises(sparta.ServiceDefinitionError, match=r"^pre_traffic: function 'nope' is"):
+        service.function_of("nope", what="pre_traffic")
+
+
+def _top_level_hook(event, context):
+    return None

@@ -140,6 +140,22 @@ class Service:
         """The components that are instances of ``kind``, in declaration order."""
         return [c for c in self.components if isinstance(c, kind)]
 
+    def function_of(self, target: Any, *, what: str = "function") -> LambdaFunction:
+        """The service's function that ``target`` names: its key, its
+        :class:`LambdaFunction`, or the Python function decorated with
+        ``@service.function`` (found as routes find it). Anything else raises
+        :class:`ServiceDefinitionError` starting with ``what``; plugins resolve the
+        functions their users name (a hook, a task) with it."""
+        from sparta_core.model.api import _FunctionIndex, _target_name
+
+        key = _FunctionIndex(self).key_of(target)
+        if key is None:
+            raise ServiceDefinitionError(
+                f"{what}: {_target_name(target)} is not a function of service '{self.name}' "
+                "(declare it with @service.function or service.add_function)"
+            )
+        return self.functions[key]
+
     # -- declaring functions -------------------------------------------------------
 
     def function(self, **options: Any) -> Callable[[F], F]:

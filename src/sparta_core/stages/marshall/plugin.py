@@ -168,7 +168,7 @@ def marshal_function(
         DependsOn=[ids["log_group"]],
     )
 
-    add_function_url(template, function, owner)
+    add_function_url(template, function, owner, wiring.invoke_target)
 
     seen: dict[type, int] = {}
     for event in function.events:
