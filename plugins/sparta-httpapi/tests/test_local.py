@@ -11,7 +11,6 @@ from collections.abc import Mapping
 
 import boto3
 import pytest
-from helpers import example_files
 
 pytestmark = pytest.mark.integration
 
@@ -32,7 +31,7 @@ def call(endpoint: str, api_id: str, method: str, path: str, body: bytes | None 
 
 
 @pytest.fixture
-def deployed(sparta_project, sparta_run, aws_endpoint):
+def deployed(sparta_project, sparta_run, aws_endpoint, example_files):
     """The example, provisioned: ``(endpoint, api id, run result)``."""
     boto3.client("s3").create_bucket(Bucket="shop-artifacts")
     project = sparta_project(example_files(**{"s3-bucket": "shop-artifacts"}))

@@ -7,8 +7,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from helpers import example_files
-
 API = "ShopHttpApi"
 
 
@@ -16,7 +14,7 @@ def of_type(template: dict[str, Any], type_name: str) -> dict[str, dict[str, Any
     return {k: v["Properties"] for k, v in template["Resources"].items() if v["Type"] == type_name}
 
 
-def test_the_example_template(sparta_project, sparta_run) -> None:
+def test_the_example_template(sparta_project, sparta_run, example_files) -> None:
     result = sparta_run("build", cwd=sparta_project(example_files()))
     assert result.exit_code == 0, result.output
     template = result.template
@@ -50,7 +48,7 @@ def test_the_example_template(sparta_project, sparta_run) -> None:
     assert len(stage["DependsOn"]) == 4
 
     # A permission per route: this API, that method, that path (parameters as *).
-    permissions = {p["SourceArn"]["Fn::Sub"].split(":", 5)[5]: p["FunctionName"]
+    permissions = {p["SourceArn"]["Fn::Sub"].split("${AWS::AccountId}:")[1]: p["FunctionName"]
                    for p in of_type(template, "AWS::Lambda::Permission").values()
                    if p["Principal"] == "apigateway.amazonaws.com"}
     assert permissions == {
@@ -139,7 +137,7 @@ def test_a_misspelt_route_stops_the_build_in_one_line(sparta_project, sparta_run
     assert "(did you mean 'ANY /any'?)" in result.error_line()
 
 
-def test_describe_draws_each_route(sparta_project, sparta_run) -> None:
+def test_describe_draws_each_route(sparta_project, sparta_run, example_files) -> None:
     project = sparta_project(example_files())
     result = sparta_run("describe", cwd=project)
     assert result.exit_code == 0, result.output
@@ -148,7 +146,7 @@ def test_describe_draws_each_route(sparta_project, sparta_run) -> None:
         assert label in page
 
 
-def test_the_helper_imports_inside_the_archive(sparta_project, sparta_run) -> None:
+def test_the_helper_imports_inside_the_archive(sparta_project, sparta_run, example_files) -> None:
     """A real local invoke: the function runs from the built archive in its own
     process, where only what the archive ships can be imported."""
     project = sparta_project(example_files())
