@@ -326,7 +326,8 @@ def invoke_remote(ctx: ProvisionContext, function: LambdaFunction, event: Any) -
 
     aws = aws_module.for_context(ctx)
     physical = ctx.service.physical_name(function)
-    client = aws.client("lambda")
+    # A synchronous invoke answers once the function has run: up to its timeout.
+    client = aws.client("lambda", wait=float(function.timeout))
     try:
         response = client.invoke(FunctionName=physical, Payload=json.dumps(event).encode(),
                                  LogType="Tail")

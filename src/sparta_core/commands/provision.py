@@ -11,6 +11,7 @@ from sparta_core.commands.options import (
     deploy_context,
     format_option,
     print_outputs,
+    require_approval_option,
 )
 
 
@@ -21,6 +22,7 @@ from sparta_core.commands.options import (
 @click.option("--param", "params", multiple=True, metavar="K=V",
               help="Template parameter (repeatable).")
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
+@require_approval_option
 @format_option
 @build_id_option
 @click.pass_context
@@ -31,12 +33,14 @@ def provision(
     tags: tuple[str, ...],
     params: tuple[str, ...],
     yes: bool,
+    require_approval: str | None,
     template_format: str,
     build_id: str | None,
 ) -> None:
     """Build, upload, marshall and converge the stack."""
     run_provision(ctx, s3_bucket=s3_bucket, tags=tags, params=params, yes=yes,
-                  template_format=template_format, build_id=build_id, noop=noop)
+                  template_format=template_format, build_id=build_id, noop=noop,
+                  require_approval=require_approval)
 
 
 def run_provision(
@@ -49,6 +53,7 @@ def run_provision(
     template_format: str,
     build_id: str | None,
     noop: bool = False,
+    require_approval: str | None = None,
 ) -> None:
     """``sparta provision``: the whole pipeline, or, with ``--noop`` (or ``noop`` set by
     ``SPARTA_NOOP`` or ``[tool.sparta]``), the build and the template only: nothing in
@@ -58,7 +63,8 @@ def run_provision(
 
     # noop=None: without the flag, the configured noop (not the flag's False) decides.
     run = deploy_context(ctx, "provision", yes=yes, s3_bucket=s3_bucket, tags=tags,
-                         params=params, build_id=build_id, noop=True if noop else None)
+                         params=params, build_id=build_id, noop=True if noop else None,
+                         require_approval=require_approval)
     if run.settings.noop:
         build_and_report(run, template_format)
         return

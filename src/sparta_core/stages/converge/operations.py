@@ -23,11 +23,21 @@ from sparta_core.aws import errors as aws_errors
 from sparta_core.engine.context import ProvisionContext
 from sparta_core.engine.template import Template
 from sparta_core.errors import DeployError, SpartaError
+from sparta_core.stages.converge.approval import Approval
 from sparta_core.stages.converge.executor import Consent, Executor, Outcome
-from sparta_core.stages.converge.planner import DesiredStack, RemoteState, WaitForStack, plan
+from sparta_core.stages.converge.locking import Contended, Guard
+from sparta_core.stages.converge.planner import (
+    ContinueRollback,
+    DesiredStack,
+    RemoteState,
+    WaitForStack,
+    plan,
+)
 from sparta_core.stages.converge.state import StackState, read_stack
 
 OUTCOME_KEY = "sparta.converge"
+#: Plans made at most in one run: each new one follows another run's change.
+MAX_ROUNDS = 20
 
 
 def stack_tags(ctx: ProvisionContext) -> dict[str, str]:
@@ -74,10 +84,13 @@ def converge(
     aws = aws_module.for_context(ctx)
     desired = desired_stack(ctx, template, aws)
     cloudformation = aws.client("cloudformation")
-    executor = Executor(aws, ctx.reporter, Consent(ctx.settings.yes, ask), show=show)
+    approval = Approval(ctx.settings.require_approval, desired.template)
+    executor = Executor(aws, ctx.reporter, Consent(ctx.settings.yes, ask), show=show,
+                        approval=approval)
     outcome = Outcome(stack_name=desired.name)
+    guard = executor.guard = Guard(cloudformation, ctx.reporter, desired.name)
     try:
-        while True:
+        for _ in range(MAX_ROUNDS):
             remote = RemoteState(
                 stack=read_stack(cloudformation, desired.name),
                 template_present=object_exists(
@@ -86,17 +99,40 @@ def converge(
                 region=aws.region,
             )
             steps = plan(desired, remote, execute=execute)
-            if len(steps) == 1 and isinstance(steps[0], WaitForStack):
+            if len(steps) == 1 and isinstance(steps[0], (WaitForStack, ContinueRollback)):
                 executor.run(steps, outcome)
                 continue
+            if take_turn(guard):
+                continue
             ctx.stash[OUTCOME_KEY] = outcome
-            return executor.run(steps, outcome)
+            try:
+                return executor.run(steps, outcome)
+            except Contended as contention:
+                if contention.first is not None:
+                    guard.wait_for(contention.first)
+                outcome = Outcome(stack_name=desired.name)
+        raise DeployError(f"stack {desired.name} kept changing under sparta (other runs?); "
+                          "nothing was executed: provision again")
     except SpartaError:
         raise
     except Exception as error:
         if aws_errors.error_code(error) or "botocore" in type(error).__module__:
             raise aws_errors.explain(error, f"stack {desired.name}", aws) from None
         raise
+    finally:
+        guard.close()
+
+
+def take_turn(guard: Guard) -> bool:
+    """Before a change set is made: delete orphans, wait for another live run's change
+    set; True if the stack must be read and planned again."""
+    if guard.clear_orphans():
+        return True
+    first = guard.contender()
+    if first is not None:
+        guard.wait_for(first)
+        return True
+    return False
 
 
 def delete_stack(ctx: ProvisionContext, ask: Callable[[str], bool] | None = None) -> bool:
