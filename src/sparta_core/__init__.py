@@ -25,6 +25,7 @@ _EXPORTS = {
     "Component": "sparta_core.model.component",
     "ComponentWiring": "sparta_core.model.component",
     "CorsConfig": "sparta_core.model.api",
+    "CustomResourceType": "sparta_core.stages.marshall.custom_resources",
     "DynamoDBStream": "sparta_core.model.sources",
     "EventBridgeRule": "sparta_core.model.sources",
     "KinesisStream": "sparta_core.model.sources",
@@ -57,6 +58,7 @@ __all__ = [
     "Component",
     "ComponentWiring",
     "CorsConfig",
+    "CustomResourceType",
     "DynamoDBStream",
     "EventBridgeRule",
     "EventSource",
@@ -109,6 +111,7 @@ if TYPE_CHECKING:
         SNSEvent,
         SQSEvent,
     )
+    from sparta_core.stages.marshall.custom_resources import CustomResourceType
 
 
 def __getattr__(name: str) -> Any:

@@ -320,14 +320,15 @@ def sparta_custom_resource_types(register: CustomResourceRegistry) -> None:
 
     Called on every implementation, at most once per run, the first time the template
     needs a custom resource (during ``sparta_marshall`` or a decorator), in pluggy's
-    order. A :class:`~sparta_core.stages.marshall.custom_resources.CustomResourceType`
+    order. A ``sparta_core.CustomResourceType`` (public since plugins register types)
     names the type (the resource becomes ``Custom::<name>``), the ``module.function``
     handler that implements it inside the archive (ship your module with
     ``sparta_archive``; build it on ``sparta_runtime.custom_resource.handle``, which
     speaks CloudFormation's response protocol), and the IAM statements that handler
     needs for one resource's properties. A name registered twice is an error naming
     both plugins (the one registered earlier is said to have it already). Add resources
-    of a type with :func:`sparta_core.stages.marshall.custom_resources.add_custom_resource`.
+    of a type from a component (``wiring.add_custom_resource``) or an event source
+    (``wiring.add_custom_resource(..., owner=...)``).
     Return value ignored.
 
     ``spartaconf.py``: may implement it.
