@@ -200,6 +200,18 @@ class Service:
         self.functions[function.key] = function
         return function
 
+    def function_for(self, target: object) -> LambdaFunction | None:
+        """The function of this service that ``target`` names, or ``None``: ``target``
+        is a function key, the :class:`LambdaFunction` itself, or the Python function
+        ``@service.function`` decorated (found by its file and name, as routes find it).
+        A Python function declared as several functions is a
+        :class:`~sparta_core.errors.ServiceDefinitionError`. For components of plugins,
+        whose users pass any of the three."""
+        from sparta_core.model.api import _FunctionIndex
+
+        key = _FunctionIndex(self).key_of(target)  # type: ignore[arg-type]
+        return self.functions[key] if key is not None else None
+
     @property
     def stack_name(self) -> str:
         """The stack the service deploys to: its name, or ``<name>-<stage>`` when the run
