@@ -91,13 +91,17 @@ def start_session(options: SessionOptions) -> Session:
     parser = OptionParser()
     pm.hook.sparta_addoption.call_historic(kwargs={"parser": parser})
     flags["options"] = parse_pairs(list(options.options), what="-o")
-    settings = merge_settings(project_dir, file_values, config_file, flags, parser)
+    reporter = Reporter(options.verbosity)
+    settings = merge_settings(
+        project_dir, file_values, config_file, flags, parser,
+        dormant=pm.dormant, warn=reporter.warn,
+    )
     if stage is not None:
         settings = dataclasses.replace(settings, stage=stage)
     pm.hook.sparta_configure.call_historic(
         kwargs={"config": Config(settings=settings, pluginmanager=pm, parser=parser)}
     )
-    return Session(settings=settings, pluginmanager=pm, reporter=Reporter(options.verbosity))
+    return Session(settings=settings, pluginmanager=pm, reporter=reporter)
 
 
 def _plugins_setting(file_values: Mapping[str, Any], flags: Mapping[str, Any]) -> list[str]:
