@@ -10,8 +10,9 @@ gives it the machine's ARN. ``sparta provision`` prints the ARN (output
         --input '{"order_id": "A-1", "items": 2}'
 """
 
-import sparta_core as sparta
 from sparta_stepfunctions import Choice, Fail, StateMachine, Task
+
+import sparta_core as sparta
 
 service = sparta.Service("fulfilment", description="The sparta Step Functions example")
 

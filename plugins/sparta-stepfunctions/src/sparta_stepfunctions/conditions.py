@@ -115,7 +115,9 @@ def matches(path: str, pattern: str) -> Condition:
     (StringMatches)."""
     check_path(path, "Choice.matches")
     if not isinstance(pattern, str):
-        raise ServiceDefinitionError(f"Choice.matches: the pattern must be a string, got {pattern!r}")
+        raise ServiceDefinitionError(
+            f"Choice.matches: the pattern must be a string, got {pattern!r}"
+        )
     return Comparison(path, "StringMatches", pattern)
 
 

@@ -25,7 +25,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from sparta_core.errors import ServiceDefinitionError
-
 from sparta_stepfunctions.states import Choice, Renderer, State, StateRef, Task
 
 if TYPE_CHECKING:
@@ -161,7 +160,9 @@ def layout(start: State, service: Service, what: str) -> Layout:
             if id(predecessor) not in flow_of:
                 raise ServiceDefinitionError(
                     f"{what}: {predecessor!r} is unreachable: it goes to "
-                    f"'{names[id(state)]}', but no state of the machine goes to it"
+                    f"'{names[id(state)]}', but no state of the machine goes to it "
+                    "(.next() returns the state it adds: was its result given where the "
+                    "first state of a chain was meant?)"
                 )
         for ref in state.transitions():
             if isinstance(ref, State):

@@ -33,7 +33,6 @@ from typing import TYPE_CHECKING, Any
 
 import sparta_core as sparta
 from sparta_core.errors import ServiceDefinitionError
-
 from sparta_stepfunctions.graph import Definition, Layout, layout
 from sparta_stepfunctions.states import State
 
@@ -92,7 +91,8 @@ def referenced_ids(value: Any) -> set[str]:
             elif key == "Fn::Sub":
                 text = item[0] if isinstance(item, list) and item else item
                 if isinstance(text, str):
-                    found.update(m.split(".", 1)[0] for m in re.findall(r"\$\{([^!}][^}]*)\}", text))
+                    names = re.findall(r"\$\{([^!}][^}]*)\}", text)
+                    found.update(name.split(".", 1)[0] for name in names)
                 if isinstance(item, list) and len(item) > 1:
                     found.update(referenced_ids(item[1]))
             else:

@@ -13,7 +13,6 @@ from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Any
 
 from sparta_core.errors import ServiceDefinitionError
-
 from sparta_stepfunctions.conditions import check_path
 
 if TYPE_CHECKING:

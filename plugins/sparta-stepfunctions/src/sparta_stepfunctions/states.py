@@ -20,7 +20,6 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Union
 
 from sparta_core.errors import ServiceDefinitionError
-
 from sparta_stepfunctions import conditions
 from sparta_stepfunctions.conditions import Condition, check_path
 from sparta_stepfunctions.policies import Catch, Retry, catchers, retriers
