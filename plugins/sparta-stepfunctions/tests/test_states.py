@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import pytest
-import sparta_core as sparta
-from sparta_core.errors import ServiceDefinitionError
-
 from sparta_stepfunctions import (
     Catch,
     Choice,
@@ -19,6 +16,9 @@ from sparta_stepfunctions import (
     Task,
     Wait,
 )
+
+import sparta_core as sparta
+from sparta_core.errors import ServiceDefinitionError
 
 
 def make_service() -> tuple[sparta.Service, dict[str, sparta.LambdaFunction]]:
@@ -90,7 +90,7 @@ def test_task_retry_catch_and_options():
 
 
 def test_choice_conditions_render_each_operator():
-    service, fn = make_service()
+    service, _fn = make_service()
     done = Succeed()
     choice = (
         Choice()
@@ -235,9 +235,9 @@ def test_an_unreachable_state_is_named():
 
 
 def test_a_branch_cannot_leave_its_branch():
-    service, fn = make_service()
+    service, _fn = make_service()
     after = Succeed()
-    parallel = Parallel(branches=[Pass().next(after)])
+    parallel = Parallel(branches=[chain(Pass(), after)])
     parallel.next(after)
     with pytest.raises(ServiceDefinitionError, match="reached from the main flow and from "
                        "branch 1 of Parallel\\(\\)"):
