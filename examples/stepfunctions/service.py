@@ -45,7 +45,7 @@ def place_order(event, context):
     import boto3
     from sparta_runtime import resource
 
-    machine = resource("OrdersStateMachine")["Ref"]  # Ref of a state machine is its ARN
+    machine = resource("OrdersStateMachine")["Arn"]
     started = boto3.client("stepfunctions").start_execution(
         stateMachineArn=machine, input=json.dumps(event))
     return {"execution": started["executionArn"]}
