@@ -183,3 +183,23 @@ class TestHandlerResolution:
     def test_service_without_functions_is_refused(self, tmp_path: Path) -> None:
         with pytest.raises(ServiceDefinitionError, match="declares no functions"):
             sparta.Service("svc").validate(tmp_path)
+
+
+def _pay(event, context):
+    return event
+
+
+def test_function_for_finds_a_function_by_key_object_or_decorated_function() -> None:
+    service = sparta.Service("shop")
+    service.function(name="checkout")(_pay)
+    pay = _pay
+    named = service.add_function("handlers.refund")
+    checkout = service.functions["checkout"]
+    assert service.function_for(pay) is checkout
+    assert service.function_for("checkout") is checkout
+    assert service.function_for(checkout) is checkout
+    assert service.function_for(named) is named
+    assert service.function_for("missing") is None
+    assert service.function_for(print) is None
+    other = sparta.Service("other").add_function("handlers.refund")
+    assert service.function_for(other) is None
