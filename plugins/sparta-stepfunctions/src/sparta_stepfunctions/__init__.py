@@ -20,12 +20,11 @@ from __future__ import annotations
 
 from sparta_stepfunctions.conditions import Condition
 from sparta_stepfunctions.machine import StateMachine
+from sparta_stepfunctions.nested import Map, Parallel
 from sparta_stepfunctions.policies import Catch, Retry
 from sparta_stepfunctions.states import (
     Choice,
     Fail,
-    Map,
-    Parallel,
     Pass,
     State,
     Succeed,
