@@ -296,3 +296,25 @@ def test_functions_and_edges_for_describe():
         ("Task ValidateOrder", "validate_order"), ("Task ShipOrder", "ship_order"),
         ("Task Again", "validate_order")]
     assert machine.describe() == "StateMachine flow (STANDARD)"
+
+
+def test_a_definition_over_one_megabyte_is_refused(sparta_project, sparta_run):
+    project = sparta_project({"service.py": '''
+        import sparta_core as sparta
+        from sparta_stepfunctions import Pass, StateMachine
+
+        service = sparta.Service("big")
+
+
+        @service.function()
+        def work(event, context):
+            return event
+
+
+        service.add(StateMachine("huge", start=Pass(result="x" * 1_100_000)))
+    '''})
+    result = sparta_run("build", cwd=project)
+    assert result.exit_code != 0
+    assert result.error_line() == (
+        "error: StateMachine 'huge': its definition is 1100075 bytes; Step Functions "
+        "accepts 1048576")

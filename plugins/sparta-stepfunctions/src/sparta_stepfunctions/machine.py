@@ -32,7 +32,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import sparta_core as sparta
-from sparta_core.errors import ServiceDefinitionError
+from sparta_core.errors import ServiceDefinitionError, TemplateError
 from sparta_stepfunctions.graph import Definition, Layout, layout
 from sparta_stepfunctions.states import State
 
@@ -47,6 +47,8 @@ RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731,
 NAME = re.compile(r"[A-Za-z0-9_-]+")
 PHYSICAL_NAME_MAX = 80
 TARGET_ID_MAX = 64
+#: Step Functions' limit on a definition (1 MB).
+DEFINITION_MAX = 1024 * 1024
 #: What AWS documents a state machine's role needs to log to CloudWatch Logs
 #: ("IAM policies for logging to CloudWatch Logs"); these APIs take only ``*``.
 LOG_DELIVERY_ACTIONS = [
@@ -265,11 +267,18 @@ class StateMachine(sparta.Component):
             statements.append(
                 {"Effect": "Allow", "Action": ["lambda:InvokeFunction"], "Resource": arns}
             )
+        definition = self.definition(service)
+        size = len(json.dumps(definition, separators=(",", ":")).encode())
+        if size > DEFINITION_MAX:
+            raise TemplateError(
+                f"{self.what}: its definition is {size} bytes; Step Functions accepts "
+                f"{DEFINITION_MAX}"
+            )
         properties: dict[str, Any] = {
             "StateMachineName": self.physical_name(service),
             "StateMachineType": self.type,
             "RoleArn": {"Fn::GetAtt": [role_id, "Arn"]},
-            "Definition": self.definition(service),
+            "Definition": definition,
         }
         if functions:
             properties["DefinitionSubstitutions"] = {
