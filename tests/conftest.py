@@ -35,6 +35,13 @@ def _isolated_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
+def no_installed_plugins(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No entry-point plugin loads: for tests of core's own pipeline (which hooks fire,
+    which plugin is blamed), whatever plugins scripts/setup-plugins installed in .venv."""
+    monkeypatch.setenv("SPARTA_DISABLE_PLUGIN_AUTOLOAD", "1")
+
+
+@pytest.fixture
 def hello_project(tmp_path: Path) -> Path:
     """A fresh copy of examples/hello."""
     target = tmp_path / "hello"

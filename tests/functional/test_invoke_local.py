@@ -274,3 +274,19 @@ def test_a_plugin_model_importing_what_the_archive_lacks_is_a_warning(cli, make_
         "the requirements, or import it inside the functions that need it)"
         for name in ("pluggy", "sparta_core.engine.template")
     ]
+
+
+def test_after_an_edit_invoke_rewrites_only_what_changed(cli, hello_project):
+    cli("invoke", "greet", project=hello_project)
+    tree = hello_project / ".sparta" / "invoke" / "tree"
+    runtime = next(tree.glob("sparta_runtime/*.py"))  # shipped with every archive
+    before = runtime.stat().st_mtime_ns, runtime.stat().st_ino
+    greetings = hello_project / "hello" / "greetings.py"
+    greetings.write_text(greetings.read_text().replace("!", "?!"))
+
+    result = cli("invoke", "greet", project=hello_project)
+
+    assert "?!" in result.stdout  # the edit runs...
+    assert (runtime.stat().st_mtime_ns, runtime.stat().st_ino) == before  # ...nothing else moved
+    assert "?!" in (tree / "hello" / "greetings.py").read_text()
+    assert sorted(p.name for p in tree.parent.iterdir() if p.is_dir()) == ["runtime", "tree"]

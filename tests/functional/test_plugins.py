@@ -23,6 +23,8 @@ NOOP_ORDER = [
     "sparta_archive",
     "sparta_pre_marshall",
     "sparta_marshall",
+    "sparta_invoke_target",  # asked once per function while marshall writes it
+    "sparta_invoke_target",
     "sparta_decorate_function",
     "sparta_decorate_function",
     "sparta_decorate_service",
@@ -53,6 +55,7 @@ def stages(recorder) -> list[str]:
     return [name for name in recorder.names() if name not in REGISTRIES]
 
 
+@pytest.mark.usefixtures("no_installed_plugins")
 def test_hooks_fire_in_designs_order(cli: Cli, hello_project: Path, hook_recorder, cfn_lint) -> None:
     (hello_project / "spartaconf.py").write_text(EFFECTS)
     result = cli("build", project=hello_project)
@@ -246,6 +249,7 @@ def test_a_failing_archive_hook_is_blamed_on_its_plugin(cli: Cli, hello_project:
     )
 
 
+@pytest.mark.usefixtures("no_installed_plugins")
 def test_template_validators_may_only_read(cli: Cli, hello_project: Path) -> None:
     (hello_project / "spartaconf.py").write_text(
         "def sparta_validate_template(ctx, template):\n"

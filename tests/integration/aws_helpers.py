@@ -33,3 +33,17 @@ def stack(aws: Callable[[str], Any], name: str) -> dict[str, Any] | None:
 def keys(aws: Callable[[str], Any], bucket_name: str) -> list[str]:
     listing = aws("s3").list_objects_v2(Bucket=bucket_name)
     return sorted(item["Key"] for item in listing.get("Contents", []))
+
+
+def content_address(path: Path) -> str:
+    """An archive's S3 name (DESIGN §5), computed from the zip alone: the sha256 of each
+    member's path, mode and uncompressed bytes, in order, not of the zip's bytes."""
+    import hashlib
+    import zipfile
+
+    digest = hashlib.sha256(b"sparta-content-1\0")
+    with zipfile.ZipFile(path) as archive:
+        for info in archive.infolist():
+            digest.update(info.filename.encode() + b"\0" + f"{info.external_attr >> 16:o}".encode()
+                          + b"\0" + hashlib.sha256(archive.read(info)).digest())
+    return digest.hexdigest()

@@ -18,6 +18,7 @@ PROVISION_ORDER = [
 ]
 
 
+@pytest.mark.usefixtures("no_installed_plugins")
 def test_provision_fires_every_stage_in_order(cli, hello, hook_recorder):
     cli("provision", "--yes", project=hello)
     assert stages(hook_recorder) == PROVISION_ORDER

@@ -3,12 +3,11 @@ boto3: create, re-provision, update, failures, recovery, preconditions."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 
 import pytest
-from aws_helpers import BUCKET, configure, keys, stack
+from aws_helpers import BUCKET, configure, content_address, keys, stack
 
 pytestmark = pytest.mark.integration
 
@@ -44,7 +43,11 @@ def test_provision_creates_the_stack_and_the_functions_run(cli, hello, aws, cfn_
     tags = {tag["Key"]: tag["Value"] for tag in described["Tags"]}
     assert tags["team"] == "core"
     assert tags["sparta:version"] == "0.1.0"
-    assert len(tags["sparta:build-id"]) == 16
+    # The build id is in the template's Metadata: a stack tag would be copied onto
+    # every resource, so every build would touch them all.
+    assert "sparta:build-id" not in tags
+    deployed = aws("cloudformation").get_template(StackName="hello")["TemplateBody"]
+    assert len(deployed["Metadata"]["sparta:build-id"]) == 16
     outputs = {o["OutputKey"]: o["OutputValue"] for o in described["Outputs"]}
     assert outputs["GreetFunctionArn"].endswith(":function:hello-greet")
     # Events streamed while CloudFormation worked, one line per resource event.
@@ -52,7 +55,7 @@ def test_provision_creates_the_stack_and_the_functions_run(cli, hello, aws, cfn_
 
     # The archive and the template are content-addressed and encrypted.
     stored = keys(aws, BUCKET)
-    digest = hashlib.sha256((hello / ".sparta" / "hello-code.zip").read_bytes()).hexdigest()
+    digest = content_address(hello / ".sparta" / "hello-code.zip")
     assert [key for key in stored if key.endswith(".zip")] == [f"hello/{digest}.zip"]
     assert any(key.endswith(".json") for key in stored)
     for key in stored:
@@ -164,14 +167,30 @@ def test_a_failed_first_create_is_explained_and_recovered(cli, hello, aws):
     assert invoke_remote(cli, hello, "greet", {"name": "again"}) == {"message": "Hello, again!"}
 
 
-def test_without_a_terminal_provision_refuses_without_yes(cli, hello, aws):
+def test_without_a_terminal_provision_refuses_without_yes_what_broadens_iam(cli, hello, aws):
+    # The first create makes two roles: that broadens IAM, which needs --yes by default.
     result = cli("provision", project=hello, ok=False)
 
     assert result.exit_code == 1
     [error] = error_lines(result.output)
-    assert "not executed; nothing changed" in error and "--yes" in error
+    assert "not executed: it broadens IAM" in error and "nothing changed" in error
+    assert "--yes" in error
     assert "+ Add     GreetFunction" in result.output  # shown before asking
+    assert "GreetRole   new role" in result.output  # and what broadens IAM
     assert stack(aws, "hello") is None  # the empty review stack was removed too
+
+
+def test_without_a_terminal_a_change_that_does_not_broaden_iam_deploys_without_yes(
+        cli, hello, aws):
+    # --require-approval broadening (the default), as in the AWS CDK.
+    cli("provision", "--yes", project=hello)
+    greetings = hello / "hello" / "greetings.py"
+    greetings.write_text(greetings.read_text().replace("{name}!", "{name}!!"))
+
+    result = cli("provision", project=hello)
+
+    assert "hello: UPDATE_COMPLETE (updated; code uploaded)" in result.stdout
+    assert "IAM changes" not in result.output
 
 
 def test_a_missing_bucket_fails_before_anything_changes(cli, tmp_path, hello, aws):

@@ -5,14 +5,13 @@ has, and deleting the stack empties and deletes the bucket."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
-from aws_helpers import BUCKET, configure, keys, stack
+from aws_helpers import BUCKET, configure, content_address, keys, stack
 
 pytestmark = pytest.mark.integration
 
@@ -42,8 +41,8 @@ def test_site_provisions_updates_and_deletes(cli, site_project, aws):
     assert "upload site: uploaded" in result.output
 
     # The site's zip is content-addressed in the artifact bucket, beside the code.
-    zipped = (site_project / ".sparta" / "sitedemo-site.zip").read_bytes()
-    assert f"sitedemo/{hashlib.sha256(zipped).hexdigest()}.zip" in keys(aws, BUCKET)
+    zipped = site_project / ".sparta" / "sitedemo-site.zip"
+    assert f"sitedemo/{content_address(zipped)}.zip" in keys(aws, BUCKET)
 
     out = outputs(aws)
     site_bucket = out["SiteBucketName"]

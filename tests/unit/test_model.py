@@ -185,21 +185,44 @@ class TestHandlerResolution:
             sparta.Service("svc").validate(tmp_path)
 
 
-def _pay(event, context):
-    return event
+def test_a_module_of_many_handlers_is_parsed_once_per_validation(tmp_path: Path,
+                                                                 monkeypatch) -> None:
+    import ast
+
+    (tmp_path / "handlers.py").write_text(
+        "".join(f"def h{i}(event, context):\n    return {i}\n\n" for i in range(50)))
+    service = sparta.Service("many")
+    for i in range(50):
+        service.add_function(handler=f"handlers.h{i}")
+    parsed: list[str] = []
+    real_parse = ast.parse
+    monkeypatch.setattr(ast, "parse", lambda source, filename="<unknown>", **kw: (
+        parsed.append(filename), real_parse(source, filename, **kw))[1])
+
+    service.validate(tmp_path)
+    assert len(parsed) == 1
+    service.validate(tmp_path)  # a new run reads the file again: it may have changed
+    assert len(parsed) == 2
+
+    service.add_function(handler="handlers.missing")
+    with pytest.raises(ServiceDefinitionError, match="defines no top-level 'missing'"):
+        service.validate(tmp_path)
 
 
-def test_function_for_finds_a_function_by_key_object_or_decorated_function() -> None:
-    service = sparta.Service("shop")
-    service.function(name="checkout")(_pay)
-    pay = _pay
-    named = service.add_function("handlers.refund")
-    checkout = service.functions["checkout"]
-    assert service.function_for(pay) is checkout
-    assert service.function_for("checkout") is checkout
-    assert service.function_for(checkout) is checkout
-    assert service.function_for(named) is named
-    assert service.function_for("missing") is None
-    assert service.function_for(print) is None
-    other = sparta.Service("other").add_function("handlers.refund")
-    assert service.function_for(other) is None
+def test_function_of_finds_a_function_by_key_object_or_python_function():
+    import pytest
+
+    import sparta_core as sparta
+
+    service = sparta.Service("lookup")
+    hook = service.function()(_top_level_hook)
+    found = service.function_of(hook)
+    assert found.key == "_top_level_hook"
+    assert service.function_of("_top_level_hook") is found
+    assert service.function_of(found) is found
+    with pytest.raises(sparta.ServiceDefinitionError, match=r"^pre_traffic: function 'nope' is"):
+        service.function_of("nope", what="pre_traffic")
+
+
+def _top_level_hook(event, context):
+    return None

@@ -7,7 +7,7 @@ import json
 import pytest
 
 import sparta_core as sparta
-from sparta_core.engine.template import Template
+from sparta_core.engine.template import Template, referenced_ids, references
 from sparta_core.errors import DuplicateLogicalIdError, ServiceDefinitionError, TemplateError
 from sparta_core.model.naming import logical_id
 
@@ -110,10 +110,42 @@ def test_logical_id_needs_some_alphanumerics() -> None:
 def test_json_text_follows_changes_made_through_the_resource_dicts() -> None:
     template = Template()
     queue = template.add_resource("Queue", "AWS::SQS::Queue", {"DelaySeconds": 1})
-    first = template.to_json()
-    assert template.to_json() is first  # reused while nothing changed
+    assert '"DelaySeconds":1' in template.to_compact_json()
     queue["Properties"]["DelaySeconds"] = 2
     assert '"DelaySeconds": 2' in template.to_json()
+    assert '"DelaySeconds":2' in template.to_compact_json()
+
+
+def test_compact_and_indented_json_are_the_same_template() -> None:
+    template = Template("d")
+    template.add_resource("Queue", "AWS::SQS::Queue", {"Tags": [{"Key": "k", "Value": "é"}]})
+    template.metadata["sparta:x"] = {"b": 1, "a": [2]}
+    compact = template.to_compact_json()
+    assert "\n" not in compact and ": " not in compact
+    assert json.loads(compact) == json.loads(template.to_json()) == template.to_dict()
+    assert compact == json.dumps(json.loads(template.to_json()), sort_keys=True,
+                                 separators=(",", ":"))
+
+
+def test_json_lines_is_the_same_template_one_line_per_resource() -> None:
+    template = Template("d")
+    for index in range(3):
+        template.add_resource(f"Queue{index}", "AWS::SQS::Queue", {"Tags": [{"Key": "k"}]})
+    template.add_output("Url", {"Ref": "Queue0"})
+    template.metadata["sparta:x"] = 1
+    text = template.to_json_lines()
+    assert json.loads(text) == template.to_dict()
+    assert '    "Queue1": {"Properties":{"Tags":[{"Key":"k"}]},"Type":"AWS::SQS::Queue"},' in text
+    assert len(text.splitlines()) == 13
+
+
+def test_references_name_ids_and_attributes_in_order() -> None:
+    value = {"A": {"Ref": "Queue"}, "B": [{"Fn::GetAtt": ["Fn", "Arn"]}, {"Ref": "AWS::Region"}],
+             "C": {"Fn::Sub": ["${Role.Arn}/${x}/${!No}/${Bucket}", {"x": {"Ref": "P"}}]},
+             "D": {"Fn::GetAtt": "Stack.Outputs.Url"}}
+    assert references(value) == [("Queue", None), ("Fn", "Arn"), ("Role", "Arn"),
+                                 ("Bucket", None), ("P", None), ("Stack", "Outputs.Url")]
+    assert list(referenced_ids(value)) == ["Queue", "Fn", "Role", "Bucket", "P", "Stack"]
 
 
 def test_parameters_conditions_and_resources_share_one_namespace() -> None:

@@ -50,7 +50,7 @@ def test_too_many_resources() -> None:
     for index in range(MAX_RESOURCES + 1):
         template.add_resource(f"Queue{index}", "AWS::SQS::Queue")
     with pytest.raises(TemplateError, match="has 501 resources; CloudFormation allows at most 500"):
-        check_limits(template, template.to_json())
+        check_limits(template, template.to_compact_json())
 
 
 def test_template_over_one_megabyte_names_the_largest_resources() -> None:
@@ -58,7 +58,7 @@ def test_template_over_one_megabyte_names_the_largest_resources() -> None:
     template.add_resource("Big", "AWS::SSM::Parameter", {"Type": "String", "Value": "x" * 1_100_000})
     template.add_resource("Small", "AWS::SQS::Queue")
     with pytest.raises(TemplateError, match=r"template is 1\.05 MB; CloudFormation accepts at most 1 MB \(largest resources: Big, Small\)"):
-        check_limits(template, template.to_json())
+        check_limits(template, template.to_compact_json())
 
 
 def test_oversized_template_fails_the_build_before_anything_is_written(cli, make_project) -> None:

@@ -64,3 +64,53 @@ def test_packed_members_are_copied_verbatim(tmp_path: Path) -> None:
     assert written.entries == 3
     # The compressed bytes of a copied member are exactly those of the packed tree.
     assert bytes(packed.copied("lib/a.py").local) in out.read_bytes()
+
+
+def _independent_content_address(path) -> str:
+    """The content address computed from the zip alone, with zipfile: each member's
+    path, mode and uncompressed bytes, in order."""
+    import hashlib
+    import zipfile
+
+    digest = hashlib.sha256(b"sparta-content-1\0")
+    with zipfile.ZipFile(path) as archive:
+        for info in archive.infolist():
+            digest.update(info.filename.encode() + b"\0" + f"{info.external_attr >> 16:o}".encode()
+                          + b"\0" + hashlib.sha256(archive.read(info)).digest())
+    return digest.hexdigest()
+
+
+def test_the_content_address_ignores_how_the_bytes_were_deflated(tmp_path, monkeypatch) -> None:
+    from sparta_core.stages.package import zipwriter
+    from sparta_core.stages.package.zipwriter import compress_all, file_attributes, write_zip
+
+    sources = [("a.py", b"print('a')\n" * 50, file_attributes(False)),
+               ("bin/run", b"#!/bin/sh\n" * 30, file_attributes(True))]
+    first = write_zip(tmp_path / "one.zip", compress_all(sources, workers=1))
+    monkeypatch.setattr(zipwriter, "COMPRESS_LEVEL", 1)  # another machine's zlib, say
+    second = write_zip(tmp_path / "two.zip", compress_all(sources, workers=1))
+
+    assert first.sha256 != second.sha256  # different bytes...
+    assert first.content_sha256 == second.content_sha256  # ...the same content
+    assert first.content_sha256 == _independent_content_address(tmp_path / "one.zip")
+
+
+def test_copied_members_keep_their_content_address_with_or_without_digests(tmp_path) -> None:
+    from sparta_core.stages.package.pack import pack_tree
+    from sparta_core.stages.package.zipwriter import PackedTree, digests_path, write_zip
+
+    tree = tmp_path / "site"
+    (tree / "pkg").mkdir(parents=True)
+    (tree / "pkg" / "__init__.py").write_text("x = 1\n" * 100)
+    (tree / "mod.py").write_text("y = 2\n")
+    pack_tree(tree, tmp_path / "deps.zip")
+    assert digests_path(tmp_path / "deps.zip").is_file()
+
+    def copy(name: str) -> str:
+        packed = PackedTree(tmp_path / "deps.zip")
+        out = tmp_path / name
+        return write_zip(out, [packed.copied(n) for n in sorted(packed.names())]).content_sha256
+
+    with_digests = copy("a.zip")
+    digests_path(tmp_path / "deps.zip").unlink()  # a tree packed before digests were kept
+    assert copy("b.zip") == with_digests == _independent_content_address(tmp_path / "a.zip")

@@ -208,7 +208,7 @@ def test_a_name_loops_back():
     (lambda fn: Pass().next(Choice().otherwise(Succeed())),
      "Choice() has no branches; add at least one .when(condition, state)"),
     (lambda fn: Task("refund"),
-     "Task(refund): 'refund' is not a function of service 'shop'"),
+     "Task(refund): function 'refund' is not a function of service 'shop'"),
 ], ids=["duplicate", "dangling", "empty-choice", "unknown-function"])
 def test_graph_errors(declare, message):
     service, fn = make_service()

@@ -223,9 +223,27 @@ pre { background: #f6f8fa; padding: 1rem; overflow: auto; font-size: 12px; borde
 """
 
 
+def flattened(template: Template) -> Template:
+    """Every resource of ``template`` and its nested stacks in one template (the stack
+    resources left out), with their owners: the service as drawn, wherever the split
+    put each resource."""
+    if not template.nested:
+        return template
+    flat = Template()
+    for _, stack in template.stacks():
+        for logical_id, resource in stack.resources.items():
+            if logical_id not in stack.nested:
+                flat.place_resource(logical_id, resource, stack.owner_of(logical_id) or "")
+    return flat
+
+
 def render_page(ctx: ProvisionContext, template: Template) -> str:
-    """The whole HTML page for the service and its marshalled ``template``."""
+    """The whole HTML page for the service and its marshalled ``template`` (nested
+    stacks included: the graph shows every resource, the template section every
+    stack's template)."""
     service = ctx.service
+    stacks = list(template.stacks())
+    template = flattened(template)
     rows = []
     components = reached_by(ctx)
     for function in service.functions.values():
@@ -252,7 +270,10 @@ def render_page(ctx: ProvisionContext, template: Template) -> str:
             "function", "handler", "Lambda name", "MB", "timeout (s)", "arch", "role", "events",
         )
     )
-    body = template.to_json()
+    body = "\n".join(
+        (f"// nested stack {logical_id}\n" if logical_id else "") + stack.to_json()
+        for logical_id, stack in stacks
+    )
     return (
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
         f"<title>{html.escape(service.name)} · sparta</title><style>{STYLE}</style></head><body>"

@@ -81,23 +81,67 @@ def find_function(service: Service, name: str) -> LambdaFunction:
 
 
 def unpack(archive_path: Path, sha256: str, work_dir: Path) -> Path:
-    """The archive unpacked under ``.sparta/invoke/<sha256>/`` (once per content)."""
-    root = work_dir / "invoke" / sha256[:16]
-    done = root / ".complete"
-    if done.exists():
-        return root
-    root.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix="unpack-", dir=root.parent))
-    with zipfile.ZipFile(archive_path) as archive:
-        archive.extractall(staging)
-    (staging / ".complete").write_text(sha256)
-    try:
-        staging.rename(root)
-    except OSError:  # another run unpacked the same archive first
-        import shutil
+    """The archive unpacked under ``.sparta/invoke/tree/``, kept up to date in place.
 
-        shutil.rmtree(staging, ignore_errors=True)
+    An index of what the tree holds (entry -> CRC, size, mode) sits beside it: after a
+    code edit only the entries whose CRC, size or mode changed are written and the ones
+    gone are removed, so the dependencies are not extracted again for every edit. An
+    unchanged archive (same content address) touches nothing. Runs on one tree are
+    serialised by a lock file."""
+    root = work_dir / "invoke" / "tree"
+    root.mkdir(parents=True, exist_ok=True)
+    index_path = root.parent / "tree.index.json"
+    with _locked(root.parent / "tree.lock"):
+        try:
+            index = json.loads(index_path.read_text())
+        except (OSError, ValueError):
+            index = {}
+        if index.get("sha256") == sha256:
+            return root
+        had: dict[str, list[int]] = index.get("entries", {}) if index.get("complete") else {}
+        # Marked incomplete first: a run interrupted half-way is redone in full.
+        index_path.write_text(json.dumps({"complete": False}))
+        entries: dict[str, list[int]] = {}
+        with zipfile.ZipFile(archive_path) as archive:
+            for info in archive.infolist():
+                if info.is_dir():
+                    continue
+                mode = (info.external_attr >> 16) & 0o777
+                entries[info.filename] = [info.CRC, info.file_size, mode]
+                target = root / info.filename
+                if had.get(info.filename) == entries[info.filename] and target.is_file():
+                    continue
+                target.parent.mkdir(parents=True, exist_ok=True)
+                partial = target.with_name(f".{target.name}.partial")
+                with archive.open(info) as source, partial.open("wb") as out:
+                    out.write(source.read())
+                if mode:
+                    partial.chmod(mode)
+                partial.replace(target)
+        for name in set(had) - set(entries):
+            (root / name).unlink(missing_ok=True)
+        index_path.write_text(json.dumps({"complete": True, "sha256": sha256,
+                                          "entries": entries}))
     return root
+
+
+class _locked:
+    """An exclusive lock on ``path`` while inside (``fcntl`` where there is one)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.handle: Any = None
+
+    def __enter__(self) -> None:
+        self.handle = self.path.open("a")
+        try:
+            import fcntl
+        except ImportError:  # pragma: no cover - Windows: runs are not serialised
+            return
+        fcntl.flock(self.handle, fcntl.LOCK_EX)
+
+    def __exit__(self, *exc: object) -> None:
+        self.handle.close()  # closing releases the lock
 
 
 def runtime_dir(work_dir: Path) -> Path:
@@ -190,6 +234,14 @@ def invoke_local(
     # its architecture, when its dependencies gave it one (see the package stage).
     archive = ctx.archives.get(ctx.service.architecture_of(function), primary)
     task_root = unpack(archive.path, archive.sha256, ctx.work_dir)
+    # With layer = true the dependencies are in a layer: Lambda unpacks it in /opt and
+    # puts its python/ on the path after the function's code; so does this.
+    from sparta_core.stages.package.layer import layers_of
+
+    layer = layers_of(ctx).get(ctx.service.architecture_of(function))
+    layer_paths = ""
+    if layer is not None:
+        layer_paths = str(unpack(layer.path, layer.sha256, ctx.work_dir) / "python")
     region = ctx.settings.region or os.environ.get("AWS_REGION") or os.environ.get(
         "AWS_DEFAULT_REGION") or "us-east-1"
     env = function_environment(ctx, function, region, environment, variables)
@@ -211,7 +263,8 @@ def invoke_local(
         # -u: what the handler prints reaches us at once, so output written before a
         # timeout is kept (Lambda keeps the logs of a timed-out invocation).
         command = [sys.executable, "-I", "-S", "-u", str(bootstrap), str(task_root),
-                   str(runtime_dir(ctx.work_dir)), str(event_file), str(result_file)]
+                   str(runtime_dir(ctx.work_dir)), str(event_file), str(result_file),
+                   layer_paths]
         ctx.reporter.detail(f"running {function.handler} from {task_root}")
         if not run_handler(command, env, function.timeout + 1.0):
             message = f"Task timed out after {function.timeout:.2f} seconds"
@@ -326,7 +379,8 @@ def invoke_remote(ctx: ProvisionContext, function: LambdaFunction, event: Any) -
 
     aws = aws_module.for_context(ctx)
     physical = ctx.service.physical_name(function)
-    client = aws.client("lambda")
+    # A synchronous invoke answers once the function has run: up to its timeout.
+    client = aws.client("lambda", wait=float(function.timeout))
     try:
         response = client.invoke(FunctionName=physical, Payload=json.dumps(event).encode(),
                                  LogType="Tail")

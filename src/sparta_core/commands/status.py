@@ -12,7 +12,7 @@ from sparta_core.commands.options import deploy_context, print_outputs
 def status(ctx: click.Context) -> None:
     """Stack status, parameters, tags, outputs and last events."""
     from sparta_core.stages.converge.events import format_event
-    from sparta_core.stages.converge.operations import read_status
+    from sparta_core.stages.converge.operations import read_build_id, read_nested, read_status
 
     run = deploy_context(ctx, "status")
     state, events = read_status(run)
@@ -24,12 +24,22 @@ def status(ctx: click.Context) -> None:
     click.echo(f"  stack id      {state.stack_id}")
     if state.last_updated is not None:
         click.echo(f"  last updated  {state.last_updated}")
+    build_id = read_build_id(run, state)
+    if build_id:
+        click.echo(f"  build id      {build_id}")
     for title, values in (("parameters", state.parameters), ("tags", state.tags)):
         if values:
             click.echo(f"{title}:")
             for name, value in sorted(values.items()):
                 click.echo(f"  {name} = {value}")
-    print_outputs(state.outputs)
+    nested = read_nested(run, state)
+    if nested:
+        click.echo(f"nested stacks ({len(nested)}):")
+        for logical_id, child in nested:
+            reason = f" ({child.reason})" if child.reason else ""
+            click.echo(f"  {logical_id:<20} {child.status}{reason}  {child.name}")
+    outputs = {name: value for _, child in nested for name, value in child.outputs.items()}
+    print_outputs({**outputs, **state.outputs})
     if events:
         click.echo("last events:")
         for event in events:

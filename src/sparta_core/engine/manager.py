@@ -51,9 +51,14 @@ BUILTIN_PLUGINS: dict[str, str] = {
     "build": "sparta_core.stages.build.plugin",
     "package": "sparta_core.stages.package.plugin",
     "marshall": "sparta_core.stages.marshall.plugin",
+    # Registered before every other plugin that may implement sparta_post_marshall with
+    # trylast, so that the split into nested stacks sees their changes (pluggy calls
+    # the last registered first).
+    "nested-stacks": "sparta_core.stages.marshall.nesting",
     "validate-template": "sparta_core.stages.validate.template",
     "upload": "sparta_core.stages.upload.plugin",
     "converge": "sparta_core.stages.converge.plugin",
+    "hotswap-lambda": "sparta_core.stages.converge.hotswap_lambda",
     "custom-resources": "sparta_core.stages.marshall.custom_resource_types",
     "validate-cycles": "sparta_core.stages.validate.cycles",
 }

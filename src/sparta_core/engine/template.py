@@ -17,6 +17,9 @@ from sparta_core.errors import DuplicateLogicalIdError, TemplateError
 from sparta_core.model.naming import LOGICAL_ID
 from sparta_core.model.refs import to_cfn
 
+#: One compact, key-sorted encoder (the C one), made once.
+_COMPACT = json.JSONEncoder(sort_keys=True, separators=(",", ":"))
+
 #: Resource attributes CloudFormation accepts beside Type and Properties.
 RESOURCE_ATTRIBUTES = (
     "DependsOn",
@@ -33,35 +36,63 @@ def referenced_ids(value: Any) -> Iterator[str]:
     """Logical IDs (resources or parameters) that ``value`` refers to, anywhere inside it,
     through ``Ref``, ``Fn::GetAtt`` or ``${...}`` in ``Fn::Sub``; pseudo parameters
     (``AWS::...``), escaped ``${!...}`` and a ``Fn::Sub``'s own variables are skipped."""
-    if isinstance(value, list):
+    found: list[str] = []
+    _collect(value, found)
+    return iter(found)
+
+
+def references(value: Any) -> list[tuple[str, str | None]]:
+    """``(logical ID, attribute)`` of every reference inside ``value``, in order: the
+    attribute is ``None`` for ``Ref`` and ``${Id}``, the attribute's name for
+    ``Fn::GetAtt`` and ``${Id.Attribute}``."""
+    found: list[tuple[str, str | None]] = []
+    _collect(value, found, True)
+    return found
+
+
+def _collect(value: Any, out: list[Any], attributes: bool = False) -> None:
+    # A plain recursive walk appending to one list: the template's validators and its
+    # split into nested stacks walk every value of every resource, so a generator per
+    # level (what this was) cost several times as much.
+    if isinstance(value, dict):
+        if len(value) == 1:
+            if "Ref" in value:
+                target = value["Ref"]
+                if isinstance(target, str):
+                    if not target.startswith("AWS::"):
+                        out.append((target, None) if attributes else target)
+                    return
+            elif "Fn::GetAtt" in value:
+                target = value["Fn::GetAtt"]
+                if isinstance(target, list) and target and isinstance(target[0], str):
+                    attribute = ".".join(str(part) for part in target[1:]) or None
+                    out.append((target[0], attribute) if attributes else target[0])
+                elif isinstance(target, str):
+                    name, _, attribute = target.partition(".")
+                    out.append((name, attribute or None) if attributes else name)
+                return
+            elif "Fn::Sub" in value:
+                sub = value["Fn::Sub"]
+                text, variables = (
+                    (sub[0], sub[1]) if isinstance(sub, list) and len(sub) == 2 else (sub, {})
+                )
+                if isinstance(text, str):
+                    for piece in text.split("${")[1:]:
+                        inner = piece.split("}", 1)[0]
+                        name, _, attribute = inner.partition(".")
+                        if name and not name.startswith(("!", "AWS::")) and name not in variables:
+                            out.append((name, attribute or None) if attributes else name)
+                _collect(variables, out, attributes)
+                return
+        for item in value.values():
+            if isinstance(item, (dict, list)):
+                _collect(item, out, attributes)
+    elif isinstance(value, list):
         for item in value:
-            yield from referenced_ids(item)
-        return
-    if not isinstance(value, Mapping):
-        return
-    if isinstance(value.get("Ref"), str) and len(value) == 1:
-        if not value["Ref"].startswith("AWS::"):
-            yield value["Ref"]
-        return
-    if "Fn::GetAtt" in value and len(value) == 1:
-        target = value["Fn::GetAtt"]
-        if isinstance(target, list) and target and isinstance(target[0], str):
-            yield target[0]
-        elif isinstance(target, str):
-            yield target.split(".", 1)[0]
-        return
-    if "Fn::Sub" in value and len(value) == 1:
-        sub = value["Fn::Sub"]
-        text, variables = (sub[0], sub[1]) if isinstance(sub, list) and len(sub) == 2 else (sub, {})
-        if isinstance(text, str):
-            for piece in text.split("${")[1:]:
-                name = piece.split("}", 1)[0].split(".", 1)[0]
-                if name and not name.startswith(("!", "AWS::")) and name not in variables:
-                    yield name
-        yield from referenced_ids(variables)
-        return
-    for item in value.values():
-        yield from referenced_ids(item)
+            if isinstance(item, (dict, list)):
+                _collect(item, out, attributes)
+    elif isinstance(value, Mapping):
+        _collect(dict(value), out, attributes)
 
 
 #: The owner of a resource added outside any hook implementation, without ``owner=``.
@@ -86,8 +117,15 @@ class Template:
         self._conditions: dict[str, Any] = {}
         self._resources: dict[str, dict[str, Any]] = {}
         self._outputs: dict[str, dict[str, Any]] = {}
+        self._metadata: dict[str, Any] = {}
         self._owners: dict[str, str] = {}
-        self._json: tuple[str, str] | None = None
+        #: Logical IDs in the order they were claimed (resources are only ever appended,
+        #: so a reader can look at just the ones added since it last looked).
+        self._order: list[str] = []
+        #: Logical ID of an ``AWS::CloudFormation::Stack`` -> the child's template.
+        self._nested: dict[str, Template] = {}
+        #: The compact JSON, once :meth:`freeze` says the template is finished.
+        self._frozen: str | None = None
 
     # -- adding ----------------------------------------------------------------------
 
@@ -107,6 +145,7 @@ class Template:
         default it is the plugin whose hook implementation is adding the resource.
         """
         self._claim(logical_id, owner or contributor())
+        self._frozen = None
         for name in attributes:
             if name not in RESOURCE_ATTRIBUTES:
                 raise TemplateError(
@@ -122,6 +161,7 @@ class Template:
 
     def merge_resources(self, resources: Mapping[str, Mapping[str, Any]], owner: str) -> None:
         """Add resources given in template form (``{"Id": {"Type": ..., ...}}``)."""
+        self._frozen = None
         if not isinstance(resources, Mapping):
             raise TemplateError(
                 f"{owner} returned {type(resources).__name__}, not a dict of resources"
@@ -140,6 +180,7 @@ class Template:
         export: Any | None = None,
     ) -> None:
         """Add a stack output; ``export`` is the export name, if any."""
+        self._frozen = None
         if not isinstance(name, str) or not LOGICAL_ID.fullmatch(name):
             raise TemplateError(f"output name {name!r} must be alphanumeric")
         if name in self._outputs:
@@ -155,13 +196,22 @@ class Template:
         self, name: str, type: str = "String", default: Any | None = None, **options: Any
     ) -> None:
         """Add a template parameter (``Description``, ``AllowedValues``... as keywords)."""
+        self._frozen = None
         self._check_unique(name, "parameter")
         parameter: dict[str, Any] = {"Type": type, **options}
         if default is not None:
             parameter["Default"] = default
         self._parameters[name] = parameter
 
+    def set_metadata(self, key: str, value: Any) -> None:
+        """Set ``key`` of the template's top-level ``Metadata`` (sparta keeps its build id
+        there, as ``sparta:build-id``: unlike a stack tag, it is not copied onto every
+        resource, so a code-only change changes only the functions' code)."""
+        self._frozen = None
+        self._metadata[key] = to_cfn(value)
+
     def add_condition(self, name: str, expression: Any) -> None:
+        self._frozen = None
         self._check_unique(name, "condition")
         self._conditions[name] = to_cfn(expression)
 
@@ -191,6 +241,43 @@ class Template:
                 f"logical ID '{logical_id}' is added by {owner} but already belongs to {first}"
             )
         self._owners[logical_id] = owner
+        self._order.append(logical_id)
+
+    def remove_resource(self, logical_id: str) -> dict[str, Any]:
+        """Take a resource out (to move it into a nested stack); returns its dict."""
+        self._frozen = None
+        resource = self._resources.pop(logical_id)
+        self._owners.pop(logical_id, None)
+        return resource
+
+    def place_resource(self, logical_id: str, resource: dict[str, Any], owner: str) -> None:
+        """Put a resource dict, already in template form, in as it is (no copy): what a
+        nested stack's split does with the resources it moves."""
+        self._frozen = None
+        self._claim(logical_id, owner)
+        self._resources[logical_id] = resource
+
+    def add_nested_stack(
+        self, logical_id: str, child: Template, properties: Mapping[str, Any], **attributes: Any
+    ) -> dict[str, Any]:
+        """Add an ``AWS::CloudFormation::Stack`` whose template is ``child``."""
+        resource = self.add_resource(
+            logical_id, "AWS::CloudFormation::Stack", properties,
+            owner="sparta's nested stacks", **attributes,
+        )
+        self._nested[logical_id] = child
+        return resource
+
+    def remove_output(self, name: str) -> dict[str, Any]:
+        self._frozen = None
+        return self._outputs.pop(name)
+
+    def place_output(self, name: str, output: dict[str, Any]) -> None:
+        """Put an output already in template form in as it is."""
+        self._frozen = None
+        if name in self._outputs:
+            raise DuplicateLogicalIdError(f"output '{name}' is added twice")
+        self._outputs[name] = output
 
     # -- reading -----------------------------------------------------------------------
 
@@ -198,6 +285,11 @@ class Template:
     def resources(self) -> Mapping[str, dict[str, Any]]:
         """Read-only view of the resources (each resource dict itself may be changed)."""
         return MappingProxyType(self._resources)
+
+    def resource_ids(self, start: int = 0) -> list[str]:
+        """The logical IDs claimed since the ``start``-th, in order (of resources still
+        in the template)."""
+        return [lid for lid in self._order[start:] if lid in self._resources]
 
     @property
     def outputs(self) -> Mapping[str, dict[str, Any]]:
@@ -207,11 +299,43 @@ class Template:
     def parameters(self) -> Mapping[str, dict[str, Any]]:
         return MappingProxyType(self._parameters)
 
+    @property
+    def conditions(self) -> Mapping[str, Any]:
+        return MappingProxyType(self._conditions)
+
+    @property
+    def metadata(self) -> Mapping[str, Any]:
+        """Read-only view of the top-level ``Metadata`` (change it with
+        :meth:`set_metadata`)."""
+        return MappingProxyType(self._metadata)
+
+    @property
+    def nested(self) -> Mapping[str, Template]:
+        """The nested stacks' templates, by the logical ID of their stack resource."""
+        return MappingProxyType(self._nested)
+
+    def stacks(self) -> Iterator[tuple[str, Template]]:
+        """This template (``""``) and every nested one (by logical ID), depth first."""
+        yield "", self
+        for logical_id, child in self._nested.items():
+            for inner, template in child.stacks():
+                yield (f"{logical_id}.{inner}" if inner else logical_id), template
+
+    def all_resources(self) -> Iterator[tuple[str, dict[str, Any]]]:
+        """Every resource of this template and of its nested stacks (not the stack
+        resources themselves): what the service deploys, wherever it was placed."""
+        for _, template in self.stacks():
+            for logical_id, resource in template._resources.items():
+                if logical_id not in template._nested:
+                    yield logical_id, resource
+
     def owner_of(self, logical_id: str) -> str | None:
         return self._owners.get(logical_id)
 
     def to_dict(self) -> dict[str, Any]:
         body = dict(self._body)
+        if self._metadata:
+            body["Metadata"] = self._metadata
         if self._parameters:
             body["Parameters"] = self._parameters
         if self._conditions:
@@ -221,19 +345,52 @@ class Template:
             body["Outputs"] = self._outputs
         return body
 
-    def to_json(self) -> str:
-        """Deterministic JSON: the same template always gives the same bytes.
+    def to_compact_json(self) -> str:
+        """Deterministic compact JSON, from the C encoder: what is uploaded and what
+        CloudFormation's size limit is checked on."""
+        if self._frozen is not None:
+            return self._frozen
+        return _COMPACT.encode(self.to_dict())
 
-        Indented JSON comes from the pure-Python encoder, about ten times slower than
-        the compact one; the validator, the written file and the upload all ask for it,
-        so the text is kept and reused while the compact form shows no change."""
+    def freeze(self) -> None:
+        """Say the template (and its nested ones) is finished: the compact JSON is made
+        once and reused by the validators, the written files and the upload. The
+        workflow calls it after ``sparta_post_marshall``; from then on the template is
+        read-only (adding to it thaws it)."""
+        for _, stack in self.stacks():
+            if stack._frozen is None:  # a nested stack may have been finished already
+                stack._frozen = stack.to_compact_json()
+
+    def to_json(self) -> str:
+        """Deterministic indented JSON (for people: the file in ``.sparta/``). Indented
+        output comes from the pure-Python encoder, several times slower than
+        :meth:`to_compact_json`; use that one for anything a machine reads."""
+        return json.dumps(self.to_dict(), indent=2, sort_keys=True) + "\n"
+
+    def to_json_lines(self) -> str:
+        """Deterministic JSON, indented down to each resource, output and parameter,
+        each of which is one compact line: for a template too big to indent fully in
+        good time (one C-encoder call per entry), still readable and diffable line by
+        line. Parses to the same template as :meth:`to_json`."""
+        encode = _COMPACT.encode
         body = self.to_dict()
-        compact = json.dumps(body, sort_keys=True, separators=(",", ":"))
-        if self._json is None or self._json[0] != compact:
-            self._json = (compact, json.dumps(body, indent=2, sort_keys=True) + "\n")
-        return self._json[1]
+        lines = ["{"]
+        for index, key in enumerate(sorted(body)):
+            comma = "," if index < len(body) - 1 else ""
+            value = body[key]
+            if isinstance(value, dict) and value and key != "Metadata":
+                lines.append(f"  {encode(key)}: {{")
+                names = sorted(value)
+                for position, name in enumerate(names):
+                    inner = "," if position < len(names) - 1 else ""
+                    lines.append(f"    {encode(name)}: {encode(value[name])}{inner}")
+                lines.append(f"  }}{comma}")
+            else:
+                lines.append(f"  {encode(key)}: {encode(value)}{comma}")
+        lines.append("}")
+        return "\n".join(lines) + "\n"
 
     def to_yaml(self) -> str:
         from cfn_flip import to_yaml  # imported here: only YAML output needs it
 
-        return to_yaml(self.to_json(), clean_up=False)
+        return to_yaml(self.to_compact_json(), clean_up=False)

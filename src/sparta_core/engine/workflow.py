@@ -22,7 +22,9 @@ names the plugin.
 
 from __future__ import annotations
 
+import hashlib
 import inspect
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -40,6 +42,11 @@ from sparta_core.engine.template import Template
 from sparta_core.errors import SpartaError, StageError, TemplateError
 
 TEMPLATE_FORMATS = ("json", "yaml")
+#: The key of the build id in the template's top-level ``Metadata``.
+BUILD_ID_KEY = "sparta:build-id"
+#: Templates larger than this (compact) are written one line per resource rather than
+#: fully indented: the pure-Python indenting encoder takes about 0.3 s per MB.
+FULL_INDENT_BYTES = 128 * 1024
 
 
 class Workflow:
@@ -136,29 +143,34 @@ class Workflow:
         self.event("pre-marshall", "sparta_pre_marshall", ctx=ctx)
         with ctx.reporter.stage("marshall"):
             template = self.provide("marshall", "sparta_marshall", Template, ctx=ctx)
+        # The build id lives in the template's Metadata, not in stack tags, which
+        # CloudFormation copies onto every resource (DESIGN §6).
+        template.set_metadata(BUILD_ID_KEY, ctx.build_id)
         ctx.template = template
         with ctx.reporter.stage("decorate"):
             self.decorate(template)
         self.event("post-marshall", "sparta_post_marshall", ctx=ctx, template=template)
+        template.freeze()  # finished: its JSON is made once from here on
         with ctx.reporter.stage("validate-template"):
-            before = template.to_json()
+            # Validators may only read. The built-in ones are known to; a template is
+            # serialised before and after only when a plugin's validator runs, so a
+            # build that has none pays nothing for the check.
+            suspects = [
+                impl.plugin_name
+                for impl in self.pm.hook.sparta_validate_template.get_hookimpls()
+                if self.pm.infos.get(impl.plugin_name) is None
+                or self.pm.infos[impl.plugin_name].origin != "built-in"
+            ]
+            before = _fingerprint(template) if suspects else ""
             self.call(
                 "validate-template", "sparta_validate_template", ctx=ctx, template=template
             )
-            if template.to_json() != before:
-                # Checked once, after all of them (a check after each would serialise the
-                # template once per validator); the built-in validators only read.
-                suspects = [
-                    impl.plugin_name
-                    for impl in self.pm.hook.sparta_validate_template.get_hookimpls()
-                    if self.pm.infos.get(impl.plugin_name) is None
-                    or self.pm.infos[impl.plugin_name].origin != "built-in"
-                ]
+            if suspects and _fingerprint(template) != before:
                 raise StageError(
                     "validate-template",
                     "sparta_validate_template changed the template, which it may only "
                     "read (change it in sparta_post_marshall)",
-                    ", ".join(suspects) or None,
+                    ", ".join(suspects),
                 )
         return template
 
@@ -250,20 +262,59 @@ class Workflow:
                   warn=self.ctx.reporter.warn, ctx=self.ctx, error=error)
 
 
-def template_path(ctx: ProvisionContext, template_format: str = "json") -> Any:
-    return ctx.work_dir / f"{ctx.service.name}-template.{template_format}"
+def template_path(ctx: ProvisionContext, template_format: str = "json",
+                  logical_id: str = "") -> Any:
+    """``.sparta/<service>-template.<format>``, or for a nested stack
+    ``.sparta/<service>-<LogicalId>-template.<format>``."""
+    middle = f"-{logical_id}" if logical_id else ""
+    return ctx.work_dir / f"{ctx.service.name}{middle}-template.{template_format}"
 
 
 def write_template(ctx: ProvisionContext, template: Template, template_format: str) -> None:
-    """Write ``.sparta/<service>-template.<json|yaml>``."""
+    """Write ``.sparta/<service>-template.<json|yaml>`` and, for each nested stack,
+    ``.sparta/<service>-<LogicalId>-template.<json|yaml>``.
+
+    The files are for people, so they are indented; indenting is slow (the pure-Python
+    encoder), so a template over ``FULL_INDENT_BYTES`` is written one line per resource
+    (:meth:`Template.to_json_lines`), and a file whose content has not changed since it
+    was written (the compact JSON's sha256, kept in ``.sparta/.templates.json``) is left
+    as it is. What is uploaded is always the compact JSON."""
     if template_format not in TEMPLATE_FORMATS:
         raise TemplateError(f"template format must be json or yaml, not {template_format!r}")
-    body = template.to_json() if template_format == "json" else template.to_yaml()
-    path = template_path(ctx, template_format)
-    partial = path.with_name(path.name + ".partial")
-    partial.write_text(body)
-    partial.replace(path)
-    ctx.stash["sparta.template_path"] = path
+    record = ctx.work_dir / ".templates.json"
+    try:
+        written: dict[str, str] = json.loads(record.read_text())
+    except (OSError, ValueError):
+        written = {}
+    for logical_id, stack in template.stacks():
+        path = template_path(ctx, template_format, logical_id.replace(".", "-"))
+        compact = stack.to_compact_json()
+        digest = hashlib.sha256(compact.encode()).hexdigest()
+        try:
+            # The file as it was written: same content, not touched since.
+            if written.get(path.name) == f"{digest} {path.stat().st_mtime_ns}":
+                continue
+        except OSError:
+            pass
+        if template_format == "yaml":
+            body = stack.to_yaml()
+        elif len(compact) > FULL_INDENT_BYTES:
+            body = stack.to_json_lines()
+        else:
+            body = stack.to_json()
+        partial = path.with_name(path.name + ".partial")
+        partial.write_text(body)
+        partial.replace(path)
+        written[path.name] = f"{digest} {path.stat().st_mtime_ns}"
+    record.write_text(json.dumps(written, sort_keys=True))
+    ctx.stash["sparta.template_path"] = template_path(ctx, template_format)
+
+
+def _fingerprint(template: Template) -> str:
+    """The template's content, made afresh (not the frozen JSON, which a validator that
+    changed the template would not have changed)."""
+    return "\n".join(json.dumps(stack.to_dict(), sort_keys=True, separators=(",", ":"))
+                     for _, stack in template.stacks())
 
 
 def _call_decorator(decorator: Callable[..., Any], owner: str, **kwargs: Any) -> Any:

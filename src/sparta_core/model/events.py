@@ -9,6 +9,8 @@ no kinds: each kind is a subclass, and a plugin adds a kind by subclassing
 
 from __future__ import annotations
 
+import json
+import weakref
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -104,13 +106,39 @@ def after_the_last_on(
     """``[logical ID]`` of the last ``Custom::<type_name>`` already in ``template`` whose
     ``prop`` is ``value`` (``[]`` if none). For types that read, change and write a
     whole configuration (a bucket's notifications, a repository's triggers): depending
-    on it makes resources on the same target run one after the other, never in parallel."""
-    earlier = [
-        logical_id for logical_id, resource in template.resources.items()
-        if resource.get("Type") == f"Custom::{type_name}"
-        and resource.get("Properties", {}).get(prop) == value
-    ]
-    return earlier[-1:]
+    on it makes resources on the same target run one after the other, never in parallel.
+
+    Each call looks only at the resources added since the previous call on the same
+    template (an index kept beside it), so N custom resources cost O(N), not O(N²)."""
+    index = _LAST_ON.get(template)
+    if index is None:
+        index = _LAST_ON[template] = _LastOnIndex()
+    resources = template.resources
+    for resource_id in template.resource_ids(index.seen):
+        resource = resources[resource_id]
+        kind = resource.get("Type")
+        if isinstance(kind, str) and kind.startswith("Custom::"):
+            for name, item in (resource.get("Properties") or {}).items():
+                index.last[(kind, name, _canonical_json(item))] = resource_id
+        index.seen += 1
+    found = index.last.get((f"Custom::{type_name}", prop, _canonical_json(value)))
+    return [found] if found else []
+
+
+@dataclass
+class _LastOnIndex:
+    """For :func:`after_the_last_on`: how many of a template's resources were indexed,
+    and (type, property, value) -> the last custom resource seen with it."""
+
+    seen: int = 0
+    last: dict[tuple[str, str, str], str] = field(default_factory=dict)
+
+
+_LAST_ON: weakref.WeakKeyDictionary[Template, _LastOnIndex] = weakref.WeakKeyDictionary()
+
+
+def _canonical_json(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, default=str)
 
 
 class EventSource:

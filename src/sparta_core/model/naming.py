@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 
 from sparta_core.errors import ServiceDefinitionError
@@ -12,6 +13,7 @@ FUNCTION_NAME = re.compile(r"[A-Za-z0-9_-]+")
 FUNCTION_NAME_MAX = 64
 LOGICAL_ID = re.compile(r"[A-Za-z0-9]+")
 LOGICAL_ID_MAX = 255
+_SEPARATORS = re.compile(r"[^A-Za-z0-9]+")
 
 
 def check_stack_name(name: object) -> str:
@@ -44,15 +46,17 @@ def check_function_name(name: object, *, what: str) -> str:
     return name
 
 
+@functools.lru_cache(maxsize=16384)
 def logical_id(*parts: str) -> str:
     """A CloudFormation logical ID made of ``parts``: alphanumeric, CamelCase, stable.
 
     ``logical_id("make_thumbnail", "Role")`` is ``"MakeThumbnailRole"``. The same parts
-    always give the same ID, so updates modify resources in place.
+    always give the same ID, so updates modify resources in place. (A pure function of
+    its arguments, asked several times per function per build: remembered.)
     """
     words: list[str] = []
     for part in parts:
-        for word in re.split(r"[^A-Za-z0-9]+", part):
+        for word in _SEPARATORS.split(part):
             if word:
                 words.append(word[0].upper() + word[1:])
     result = "".join(words)

@@ -166,8 +166,21 @@ class Sub(Reference):
         return {"Fn::Sub": self.template}
 
 
+_PLAIN = (str, int, float, bool, type(None))
+
+
 def to_cfn(value: Value) -> Any:
     """Return ``value`` as template JSON: references become intrinsic dicts, recursively."""
+    # Exact-type checks first: templates are mostly strings, numbers and plain dicts,
+    # and the Mapping ABC check is slow when asked of every value of every resource.
+    kind = type(value)
+    if kind in _PLAIN:
+        return value
+    if kind is dict:
+        return {key if type(key) is str else str(key): to_cfn(item)
+                for key, item in value.items()}
+    if kind is list:
+        return [to_cfn(item) for item in value]
     if isinstance(value, Reference):
         return value.to_cfn()
     if isinstance(value, Mapping):

@@ -140,6 +140,22 @@ class Service:
         """The components that are instances of ``kind``, in declaration order."""
         return [c for c in self.components if isinstance(c, kind)]
 
+    def function_of(self, target: Any, *, what: str = "function") -> LambdaFunction:
+        """The service's function that ``target`` names: its key, its
+        :class:`LambdaFunction`, or the Python function decorated with
+        ``@service.function`` (found as routes find it). Anything else raises
+        :class:`ServiceDefinitionError` starting with ``what``; plugins resolve the
+        functions their users name (a hook, a task) with it."""
+        from sparta_core.model.api import _FunctionIndex, _target_name
+
+        key = _FunctionIndex(self).key_of(target)
+        if key is None:
+            raise ServiceDefinitionError(
+                f"{what}: {_target_name(target)} is not a function of service '{self.name}' "
+                "(declare it with @service.function or service.add_function)"
+            )
+        return self.functions[key]
+
     # -- declaring functions -------------------------------------------------------
 
     def function(self, **options: Any) -> Callable[[F], F]:
@@ -199,18 +215,6 @@ class Service:
         self._physical_names[physical] = function.key
         self.functions[function.key] = function
         return function
-
-    def function_for(self, target: object) -> LambdaFunction | None:
-        """The function of this service that ``target`` names, or ``None``: ``target``
-        is a function key, the :class:`LambdaFunction` itself, or the Python function
-        ``@service.function`` decorated (found by its file and name, as routes find it).
-        A Python function declared as several functions is a
-        :class:`~sparta_core.errors.ServiceDefinitionError`. For components of plugins,
-        whose users pass any of the three."""
-        from sparta_core.model.api import _FunctionIndex
-
-        key = _FunctionIndex(self).key_of(target)  # type: ignore[arg-type]
-        return self.functions[key] if key is not None else None
 
     @property
     def stack_name(self) -> str:
@@ -281,8 +285,11 @@ class Service:
         if not self.functions:
             raise ServiceDefinitionError(f"service '{self.name}' declares no functions")
         root = project_dir.resolve()
+        # One parse per module for this run: with N handlers in one module, parsing it
+        # per handler made validation O(N²). Local, not a global cache: files change.
+        names: dict[str, tuple[Path, set[str]] | None] = {}
         for function in self.functions.values():
-            _resolve_handler(function, root)
+            _resolve_handler(function, root, names)
 
 
 def check_logical_id(name: object, what: str) -> str:
@@ -359,8 +366,11 @@ def _source_file(func: Callable[..., Any]) -> str | None:
         return None
 
 
-def _resolve_handler(function: LambdaFunction, root: Path) -> None:
-    """Check (and, for decorated functions, correct) ``function.handler`` against ``root``."""
+def _resolve_handler(function: LambdaFunction, root: Path,
+                     names: dict[str, tuple[Path, set[str]] | None]) -> None:
+    """Check (and, for decorated functions, correct) ``function.handler`` against ``root``;
+    ``names`` holds, by module name, the file and top-level names of the modules already
+    found and parsed in this run (``None``: no such file)."""
     what = f"function '{function.key}'"
     if function.source is not None:
         # The module name Python gave the function may be '__main__' or depend on how
@@ -374,15 +384,19 @@ def _resolve_handler(function: LambdaFunction, root: Path) -> None:
         function.handler = f"{module}.{function.handler.rsplit('.', 1)[1]}"
         return
     module, _, attribute = function.handler.rpartition(".")
-    candidates = [root.joinpath(*module.split(".")).with_suffix(".py"),
-                  root.joinpath(*module.split("."), "__init__.py")]
-    path = next((candidate for candidate in candidates if candidate.is_file()), None)
-    if path is None:
+    if module not in names:
+        candidates = [root.joinpath(*module.split(".")).with_suffix(".py"),
+                      root.joinpath(*module.split("."), "__init__.py")]
+        found = next((candidate for candidate in candidates if candidate.is_file()), None)
+        names[module] = (found, _top_level_names(found)) if found is not None else None
+    known = names[module]
+    if known is None:
         raise ServiceDefinitionError(
             f"{what}: handler '{function.handler}' names module '{module}', which is not a "
             f"file of the project {root}"
         )
-    if attribute not in _top_level_names(path):
+    path, defined = known
+    if attribute not in defined:
         raise ServiceDefinitionError(
             f"{what}: handler '{function.handler}': {path.relative_to(root)} defines no "
             f"top-level '{attribute}'"

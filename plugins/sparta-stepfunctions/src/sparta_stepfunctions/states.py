@@ -261,13 +261,7 @@ class Task(_Handling):
 
     def resolve(self, service: Service) -> LambdaFunction:
         """The service's function this task runs (an error naming it if none)."""
-        found = service.function_for(self.function)
-        if found is None:
-            raise ServiceDefinitionError(
-                f"{self!r}: {self.function!r} is not a function of service '{service.name}' "
-                "(declare it with @service.function or service.add_function)"
-            )
-        return found
+        return service.function_of(self.function, what=repr(self))
 
     def default_name(self, service: Service) -> str:
         return camel(self.resolve(service).key)

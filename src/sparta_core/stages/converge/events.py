@@ -81,6 +81,8 @@ class EventStream:
         self.seen: set[str] = set()
         self.events: list[StackEvent] = []
         self.started: datetime | None = None
+        #: Events older than this belong to an earlier operation: never read past them.
+        self.since: datetime | None = None
 
     def _pages(self) -> Iterable[list[dict[str, Any]]]:
         token: str | None = None
@@ -107,7 +109,9 @@ class EventStream:
         done = False
         for page in self._pages():
             for raw in page:
-                if raw["EventId"] in self.seen:
+                if raw["EventId"] in self.seen or (
+                    self.since is not None and raw["Timestamp"] < self.since
+                ):
                     done = True
                     break
                 fresh.append(StackEvent.from_api(raw))

@@ -1,7 +1,10 @@
 """The executor: runs the planner's steps against CloudFormation and S3.
 
-Consent: a change set is printed before it is executed, and executing it (or deleting a
-stack whose first create failed) needs consent. ``--yes`` gives it. Otherwise sparta asks
+Consent: a change set is printed before it is executed, with what it broadens in IAM;
+whether executing it needs a yes is decided by the run's
+:class:`~sparta_core.stages.converge.approval.Approval` (``--require-approval``; without
+one, every change set needs it). Deleting a stack whose
+first create failed always needs consent. ``--yes`` gives it. Otherwise sparta asks
 on the terminal; without a terminal (CI, pipes) it never waits for input: it deletes
 the change set it made, changes nothing, and fails with a message that says to re-run
 with ``--yes``.
@@ -9,16 +12,16 @@ with ``--yes``.
 
 from __future__ import annotations
 
-import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 from sparta_core.aws.clients import Aws
 from sparta_core.aws.errors import error_code, error_message, explain
 from sparta_core.engine.reporter import Reporter
-from sparta_core.errors import ConsentError, DeployError, InterruptedWaitError
+from sparta_core.errors import DeployError, InterruptedWaitError
+from sparta_core.stages.converge.approval import Approval
+from sparta_core.stages.converge.consent import Consent
 from sparta_core.stages.converge.events import (
     EventStream,
     StackEvent,
@@ -27,7 +30,11 @@ from sparta_core.stages.converge.events import (
     root_cause,
     slowest,
 )
+from sparta_core.stages.converge.locking import Contended, Guard, contended, unexecuted_on
+from sparta_core.stages.converge.nested import NestedEvents, child_outputs
+from sparta_core.stages.converge.outcome import Outcome
 from sparta_core.stages.converge.planner import (
+    ContinueRollback,
     CreateChangeSet,
     DeleteFailedStack,
     DiscardChangeSet,
@@ -39,66 +46,12 @@ from sparta_core.stages.converge.planner import (
     WaitForStack,
     format_change_set,
 )
-from sparta_core.stages.converge.state import (
-    SUCCESS,
-    StackState,
-    continue_rollback_command,
-    read_stack,
-)
+from sparta_core.stages.converge.state import SUCCESS, StackState, read_stack
 
 #: StatusReason of a change set that changes nothing (AWS, MiniStack and moto agree).
 EMPTY_MARKERS = ("didn't contain changes", "no updates are to be performed")
 POLL_FIRST = 1.0
 POLL_MAX = 5.0
-
-
-def interactive() -> bool:
-    """True when a human can answer a question: standard input and error are terminals."""
-    try:
-        return sys.stdin.isatty() and sys.stderr.isatty()
-    except (AttributeError, ValueError):
-        return False
-
-
-@dataclass
-class Consent:
-    """How the executor gets consent: ``yes`` (``--yes``), else a terminal prompt."""
-
-    yes: bool = False
-    ask: Callable[[str], bool] | None = None
-
-    def __call__(self, question: str, refusal: str) -> None:
-        """Return if consent is given; raise :class:`ConsentError` (with ``refusal``, which
-        says what to do instead) if not."""
-        if self.yes:
-            return
-        ask = self.ask
-        if ask is None:
-            if not interactive():
-                raise ConsentError(f"{refusal} (no terminal to confirm on: re-run with --yes)")
-            import click
-
-            def ask(text: str) -> bool:
-                return click.confirm(text, default=False, err=True)
-
-        if not ask(question):
-            raise ConsentError(f"{refusal} (declined)")
-
-
-@dataclass
-class Outcome:
-    """What converging (or planning) did."""
-
-    stack_name: str
-    status: str = ""
-    stack_id: str | None = None
-    changed: bool = False
-    outputs: dict[str, str] = field(default_factory=dict)
-    changes: list[ResourceChange] = field(default_factory=list)
-    events: list[StackEvent] = field(default_factory=list)
-    slowest: list[tuple[str, float]] = field(default_factory=list)
-    change_set_type: str = ""
-    change_set_id: str = ""
 
 
 class Executor:
@@ -111,26 +64,44 @@ class Executor:
         reporter: Reporter,
         consent: Consent,
         show: Callable[[str], None] | None = None,
+        approval: Approval | None = None,
     ) -> None:
         self.aws = aws
+        self.approval = approval
+        #: The run's ticket on the stack (see :mod:`~sparta_core.stages.converge.locking`).
+        self.guard: Guard | None = None
         self.cloudformation = aws.client("cloudformation")
         self.reporter = reporter
         self.consent = consent
         self.show = show or reporter.info
         self._empty = False
+        #: The nested stacks' templates by logical ID (empty for a flat template).
+        self.nested: dict[str, Any] = {}
 
     # -- running a plan --------------------------------------------------------------------
 
     def run(self, steps: list[Step], outcome: Outcome) -> Outcome:
-        """Run ``steps`` in order, filling ``outcome``."""
-        for step in steps:
+        """Run ``steps`` in order, filling ``outcome``; consecutive uploads run in
+        parallel, the last (the root template) after the others."""
+        index = 0
+        while index < len(steps):
+            step = steps[index]
+            index += 1
             self.reporter.detail(str(step))
-            if isinstance(step, WaitForStack):
+            if isinstance(step, UploadTemplate):
+                batch = [step]
+                while index < len(steps) and isinstance(steps[index], UploadTemplate):
+                    batch.append(steps[index])  # type: ignore[arg-type]
+                    index += 1
+                self.upload_templates(batch)
+            elif isinstance(step, WaitForStack):
                 self.wait_for(step.stack)
             elif isinstance(step, DeleteFailedStack):
                 self.delete_failed(step.stack)
-            elif isinstance(step, UploadTemplate):
-                self.upload_template(step)
+            elif isinstance(step, ContinueRollback):
+                from sparta_core.stages.converge.recovery import continue_rollback
+
+                continue_rollback(self, step.stack)
             elif isinstance(step, CreateChangeSet):
                 self.create_change_set(step, outcome)
             elif isinstance(step, ExecuteChangeSet):
@@ -152,7 +123,7 @@ class Executor:
         stream.mark()
         return self.wait(stack, stream, require_event=False)
 
-    def wait(self, stack: StackState, stream: EventStream, *,
+    def wait(self, stack: StackState, stream: EventStream | NestedEvents, *,
              require_event: bool = True) -> StackState | None:
         """Poll until ``stack``'s operation ends; print each new event once.
 
@@ -170,7 +141,8 @@ class Executor:
                     return None
                 if not state.in_progress:
                     new += self._poll(stream)
-                    seen = any(e.is_stack and e.status == state.status for e in stream.events)
+                    root = stream.root if isinstance(stream, NestedEvents) else stream
+                    seen = any(e.is_stack and e.status == state.status for e in root.events)
                     if seen or not require_event or state.status == "DELETE_COMPLETE":
                         return state
                 time.sleep(interval)
@@ -181,15 +153,16 @@ class Executor:
                 "run the same command again to attach to it, or `sparta status` to see it"
             ) from None
 
-    def _poll(self, stream: EventStream) -> list[StackEvent]:
+    def _poll(self, stream: EventStream | NestedEvents) -> list[StackEvent]:
         try:
             new = stream.poll()
         except Exception as error:
             if error_code(error) == "ValidationError":
                 return []  # the stack is gone; its state says so next
             raise
+        started = stream.root.started if isinstance(stream, NestedEvents) else stream.started
         for event in new:
-            self.reporter.info(format_event(event, stream.started))
+            self.reporter.info(format_event(event, started))
         return new
 
     # -- the steps ---------------------------------------------------------------------
@@ -219,6 +192,20 @@ class Executor:
             cause = describe_cause(root_cause(stream.events))
             raise DeployError(f"deleting stack {stack.name} failed ({state.status}): {cause}")
 
+    def upload_templates(self, batch: list[UploadTemplate]) -> None:
+        """Upload the nested stacks' templates side by side, then the last one (the
+        root, which names them)."""
+        *children, root = batch
+        if len(children) > 1:
+            from concurrent.futures import ThreadPoolExecutor
+
+            with ThreadPoolExecutor(max_workers=min(8, len(children))) as pool:
+                list(pool.map(self.upload_template, children))
+        else:
+            for child in children:
+                self.upload_template(child)
+        self.upload_template(root)
+
     def upload_template(self, step: UploadTemplate) -> None:
         try:
             self.aws.client("s3").put_object(
@@ -243,9 +230,12 @@ class Executor:
                 Parameters=step.api_parameters(),
                 Tags=[{"Key": key, "Value": value} for key, value in step.tags],
                 Capabilities=list(step.capabilities),
-                Description=f"sparta {__version__}",
+                Description=self.guard.description if self.guard else f"sparta {__version__}",
+                **({"IncludeNestedStacks": True} if step.include_nested else {}),
             )
         except Exception as error:
+            if self.guard is not None and contended(error):
+                raise Contended() from None  # the stack changed since it was read
             if error_code(error) == "ValidationError":
                 raise DeployError(
                     f"CloudFormation refused the template of stack {step.stack_name}: "
@@ -256,7 +246,16 @@ class Executor:
         outcome.stack_id = response["StackId"]
         outcome.change_set_id = response["Id"]
         outcome.change_set_type = step.change_set_type
-        description = self._wait_for_change_set(response["Id"], response["StackId"])
+        try:
+            description = self._wait_for_change_set(response["Id"], response["StackId"])
+            if self.guard is not None and description.get("Status") == "CREATE_COMPLETE":
+                self.guard.check(response["Id"], response["StackId"])
+        except BaseException as error:
+            # Interrupted, cut off, or another run goes first: the change set goes.
+            self.discard_quietly(response["Id"], step, response["StackId"])
+            if self.guard is not None and contended(error):
+                raise Contended() from None
+            raise
         outcome.changes = self._changes(description)
         status = description.get("Status")
         reason = description.get("StatusReason") or ""
@@ -303,8 +302,11 @@ class Executor:
             self.reporter.detail(f"deleting change set {step.change_set_name}: {error}")
         if step.change_set_type == "CREATE":
             state = read_stack(self.cloudformation, stack_id)
-            if state is not None and state.status == "REVIEW_IN_PROGRESS":
-                self.cloudformation.delete_stack(StackName=stack_id)
+            # Not while another run's change set waits on it: that run creates it.
+            if (state is not None and state.status == "REVIEW_IN_PROGRESS"
+                    and not unexecuted_on(self.cloudformation, step.stack_name,
+                                          state.stack_id)):
+                self.cloudformation.delete_stack(StackName=state.stack_id)
 
     def _no_changes(self, step: CreateChangeSet, outcome: Outcome) -> None:
         self._discard(outcome.change_set_id, step, outcome.stack_id or step.stack_name)
@@ -312,18 +314,36 @@ class Executor:
         state = read_stack(self.cloudformation, outcome.stack_id or step.stack_name)
         if state is not None:
             outcome.status = state.status
-            outcome.outputs = state.outputs
+            outcome.outputs = self.outputs(state)
         outcome.changed = False
 
     def discard_change_set(self, step: CreateChangeSet, outcome: Outcome) -> None:
         if self._empty:
             self._no_changes(step, outcome)
             return
+        inside = self.nested_changes(outcome)
         for line in format_change_set(step, outcome.changes):
             self.show(line)
+        if inside:
+            self.show(f"inside the nested stacks, {len(inside)} change(s):")
+            for change in inside:
+                self.show(str(change))
+        outcome.changes = outcome.changes + inside
+        if self.approval is not None:
+            outcome.broadening = self.approval.show(self.cloudformation, outcome.stack_id,
+                                                    step.change_set_type, self.show)
         self._discard(outcome.change_set_id, step, outcome.stack_id or step.stack_name)
         state = read_stack(self.cloudformation, step.stack_name)
         outcome.status = state.status if state else "DOES_NOT_EXIST"
+
+    def nested_changes(self, outcome: Outcome) -> list[ResourceChange]:
+        """What the change set would change inside each nested stack (``plan``)."""
+        if not self.nested or outcome.stack_id is None:
+            return []
+        from sparta_core.stages.converge.nested import child_changes
+
+        return [ResourceChange(*row)
+                for row in child_changes(self.cloudformation, outcome.stack_id, self.nested)]
 
     def show_new_stack(self, step: ShowNewStack, outcome: Outcome) -> None:
         self.show(
@@ -345,16 +365,26 @@ class Executor:
         for line in format_change_set(step, outcome.changes):
             self.show(line)
         try:
-            self.consent(
-                f"Execute change set {step.change_set_name} on stack {step.stack_name}?",
-                f"change set for stack {step.stack_name} not executed; nothing changed",
-            )
-        except ConsentError:
-            self._discard(outcome.change_set_id, step, outcome.stack_id)
+            self.approve(step, outcome)
+            if self.guard is not None:
+                self.guard.check(outcome.change_set_id, outcome.stack_id)
+        except BaseException:
+            # Refused, interrupted, or the connection is gone: the change set sparta
+            # made must not outlive the run (best effort: the connection may be cut).
+            self.discard_quietly(outcome.change_set_id, step, outcome.stack_id)
             raise
-        stream = EventStream(self.cloudformation, outcome.stack_id)
-        stream.mark()
-        self.cloudformation.execute_change_set(ChangeSetName=outcome.change_set_id)
+        root_stream = EventStream(self.cloudformation, outcome.stack_id)
+        root_stream.mark()
+        stream: EventStream | NestedEvents = (
+            NestedEvents(self.cloudformation, root_stream) if self.nested else root_stream
+        )
+        try:
+            self.cloudformation.execute_change_set(ChangeSetName=outcome.change_set_id)
+        except Exception as error:
+            if self.guard is not None and contended(error):
+                raise Contended() from None  # another run executed first
+            self.discard_quietly(outcome.change_set_id, step, outcome.stack_id)
+            raise
         stack = StackState(step.stack_name, outcome.stack_id, "EXECUTING")
         state = self.wait(stack, stream)
         outcome.events = stream.events
@@ -363,30 +393,45 @@ class Executor:
         if state is None:
             raise DeployError(f"stack {step.stack_name} disappeared while it was deployed")
         outcome.status = state.status
-        outcome.outputs = state.outputs
+        outcome.outputs = self.outputs(state)
         if state.status not in SUCCESS:
             raise DeployError(self.failure_message(step, state, stream.events))
+
+    def approve(self, step: CreateChangeSet, outcome: Outcome) -> None:
+        """Show what the change set broadens and get the yes it needs (or raise)."""
+        question = f"Execute change set {step.change_set_name} on stack {step.stack_name}?"
+        refusal = f"change set for stack {step.stack_name} not executed; nothing changed"
+        if self.approval is not None:
+            outcome.broadening = self.approval.show(self.cloudformation, outcome.stack_id,
+                                                    step.change_set_type, self.show)
+            if not self.approval.needed():
+                return
+            question, refusal = self.approval.question_and_refusal(step.stack_name,
+                                                                   step.change_set_name)
+        self.consent(question, refusal)
+
+    def discard_quietly(self, change_set_id: str, step: CreateChangeSet,
+                        stack_id: str | None) -> None:
+        """:meth:`_discard`, reporting (not raising) what stops it."""
+        try:
+            self._discard(change_set_id, step, stack_id or step.stack_name)
+        except Exception as error:
+            self.reporter.warn(
+                f"could not delete change set {step.change_set_name} of stack "
+                f"{step.stack_name} ({type(error).__name__}: {error}); the next sparta run "
+                "deletes it"
+            )
+
+    def outputs(self, state: StackState) -> dict[str, str]:
+        """The stack's outputs and, for a split template, its nested stacks' (where each
+        function's ARN output lives)."""
+        if not self.nested:
+            return state.outputs
+        return {**child_outputs(self.cloudformation, state.stack_id), **state.outputs}
 
     def failure_message(self, step: CreateChangeSet, state: StackState,
                         events: list[StackEvent]) -> str:
         """One line: what failed, the root cause, the state left, what to do next."""
-        cause = describe_cause(root_cause(events))
-        name = step.stack_name
-        if state.status in ("ROLLBACK_COMPLETE", "CREATE_FAILED"):
-            return (
-                f"creating stack {name} failed: {cause}; the stack is left in "
-                f"{state.status} and runs nothing: fix the cause, then `sparta provision "
-                "--yes` deletes it and creates it again"
-            )
-        if state.status == "UPDATE_ROLLBACK_COMPLETE":
-            return (
-                f"updating stack {name} failed: {cause}; CloudFormation rolled it back "
-                "(UPDATE_ROLLBACK_COMPLETE): the previous version still runs"
-            )
-        if state.status == "UPDATE_ROLLBACK_FAILED":
-            return (
-                f"updating stack {name} failed: {cause}; the rollback failed too "
-                "(UPDATE_ROLLBACK_FAILED): fix what blocks it, then run `"
-                f"{continue_rollback_command(state, self.aws.region)}`"
-            )
-        return f"stack {name} ended in {state.status}: {cause}"
+        from sparta_core.stages.converge.recovery import failure_message
+
+        return failure_message(step.stack_name, state, events, self.aws.region)

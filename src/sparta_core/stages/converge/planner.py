@@ -20,6 +20,7 @@ from sparta_core.errors import (
 from sparta_core.stages.converge.state import (
     FAILED_CREATE,
     REVIEW,
+    ROLLBACK_FAILED,
     UPDATABLE,
     StackState,
     blocked_reason,
@@ -72,6 +73,8 @@ class DesiredStack:
     template_url: str
     parameters: Mapping[str, str] = field(default_factory=dict)
     tags: Mapping[str, str] = field(default_factory=dict)
+    #: ``(S3 key, body)`` of the nested stacks' templates, innermost first.
+    nested: tuple[tuple[str, str], ...] = ()
 
     @property
     def capabilities(self) -> tuple[str, ...]:
@@ -99,6 +102,17 @@ class WaitForStack:
 
     def __str__(self) -> str:
         return f"wait for {self.stack.status} on stack {self.stack.name} to finish"
+
+
+@dataclass(frozen=True)
+class ContinueRollback:
+    """An update and its rollback failed: explain it, and with consent continue the
+    rollback (``ContinueUpdateRollback``); the caller then plans the update again."""
+
+    stack: StackState
+
+    def __str__(self) -> str:
+        return f"continue the failed rollback of stack {self.stack.name}, then update it"
 
 
 @dataclass(frozen=True)
@@ -133,6 +147,8 @@ class CreateChangeSet:
     parameters: tuple[tuple[str, str | None], ...]  # (key, value); None: previous value
     tags: tuple[tuple[str, str], ...]
     capabilities: tuple[str, ...]
+    #: The template has nested stacks (AWS then makes a change set for each).
+    include_nested: bool = False
 
     def __str__(self) -> str:
         caps = f", capabilities {', '.join(self.capabilities)}" if self.capabilities else ""
@@ -185,8 +201,8 @@ class ShowNewStack:
 
 
 Step = (
-    WaitForStack | DeleteFailedStack | UploadTemplate | CreateChangeSet | ExecuteChangeSet
-    | DiscardChangeSet | ShowNewStack
+    WaitForStack | ContinueRollback | DeleteFailedStack | UploadTemplate | CreateChangeSet
+    | ExecuteChangeSet | DiscardChangeSet | ShowNewStack
 )
 
 
@@ -229,13 +245,16 @@ def plan(desired: DesiredStack, remote: RemoteState, *, execute: bool = True,
          now: float | None = None) -> list[Step]:
     """The steps that take ``remote`` to ``desired``.
 
-    An operation in progress gives only ``[WaitForStack]``: the caller waits, reads the
-    state again and plans again. ``execute=False`` (``sparta plan``) ends in a
-    :class:`DiscardChangeSet` instead of an :class:`ExecuteChangeSet`.
+    An operation in progress gives only ``[WaitForStack]``, a failed update rollback only
+    ``[ContinueRollback]``: the caller runs it, reads the state again and plans again.
+    ``execute=False`` (``sparta plan``) ends in a :class:`DiscardChangeSet` instead of an
+    :class:`ExecuteChangeSet`.
     """
     stack = remote.stack
     if stack is not None and stack.in_progress:
         return [WaitForStack(stack)]
+    if stack is not None and stack.status == ROLLBACK_FAILED and execute:
+        return [ContinueRollback(stack)]
     if stack is not None:
         blocked = blocked_reason(stack, remote.region)
         if blocked:
@@ -259,6 +278,9 @@ def plan(desired: DesiredStack, remote: RemoteState, *, execute: bool = True,
             f"stack {stack.name} is in {stack.status}, from which sparta cannot deploy"
         )
     if not remote.template_present:
+        # The children first: a root at its key means its children are at theirs.
+        steps.extend(UploadTemplate(desired.template_bucket, key, body)
+                     for key, body in desired.nested)
         steps.append(UploadTemplate(desired.template_bucket, desired.template_key,
                                     desired.template_body))
     change_set = CreateChangeSet(
@@ -269,6 +291,7 @@ def plan(desired: DesiredStack, remote: RemoteState, *, execute: bool = True,
         parameters=resolve_parameters(desired, stack),
         tags=tuple(sorted(desired.tags.items())),
         capabilities=desired.capabilities,
+        include_nested=bool(desired.nested),
     )
     steps.append(change_set)
     steps.append(ExecuteChangeSet(change_set) if execute else DiscardChangeSet(change_set))

@@ -18,7 +18,9 @@ type touch. The Lambda side of the protocol is :mod:`sparta_core.runtime.custom_
 from __future__ import annotations
 
 import hashlib
+import json
 import re
+import weakref
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -223,6 +225,17 @@ def _ensure_provider(
     return role
 
 
+#: Template -> custom resource type -> (its provider role's statements, their canonical
+#: JSON), so that adding a statement checks a set rather than the whole list.
+_STATEMENTS: weakref.WeakKeyDictionary[
+    Template, dict[str, tuple[list[dict[str, Any]], set[str]]]
+] = weakref.WeakKeyDictionary()
+
+
+def _canonical(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, default=str)
+
+
 def add_custom_resource(
     ctx: ProvisionContext,
     template: Template,
@@ -242,8 +255,17 @@ def add_custom_resource(
 
     role = _ensure_provider(ctx, template, resource_type)
     statements = role_statements(role)
+    # A set of the statements already there, kept per role: one `in` on the list per
+    # resource would make N resources of a type O(N²).
+    per_role = _STATEMENTS.setdefault(template, {})
+    known = per_role.get(type_name)
+    if known is None or known[0] is not statements:
+        known = (statements, {_canonical(statement) for statement in statements})
+        per_role[type_name] = known
     for statement in resource_type.statements(properties):
-        if statement not in statements:
+        key = _canonical(statement)
+        if key not in known[1]:
+            known[1].add(key)
             statements.append(statement)
     function_id = provider_ids(type_name)["function"]
     return template.add_resource(

@@ -3,10 +3,12 @@
 ``SPARTA_RESOURCES`` is a JSON object, resolved by CloudFormation through ``Fn::Sub``,
 mapping the logical ID of every template resource the function depends on (its event
 sources' targets, and what its environment, privileges and dead-letter target refer to)
-to ``{"Type": ..., "Ref": <physical id>, "Arn": ...}``. ``SPARTA_STACK_NAME`` says
-which stack the function belongs to. ``sparta_runtime.discover()`` reads both inside
-Lambda and in ``sparta invoke --remote``; a local ``sparta invoke`` knows the stack name
-but not the physical names (pass them with ``--env SPARTA_RESOURCES='{...}'``).
+to ``{"Type": ..., "Ref": <physical id>, "Arn": ...}`` (for a function whose callers a
+plugin redirects to an alias, ``Arn`` is the alias's and ``FunctionArn`` the
+function's). ``SPARTA_STACK_NAME`` says which stack the function belongs to.
+``sparta_runtime.discover()`` reads both inside Lambda and in ``sparta invoke
+--remote``; a local ``sparta invoke`` knows the stack name but not the physical names
+(pass them with ``--env SPARTA_RESOURCES='{...}'``).
 
 Discovery is computed twice: when each function is marshalled, and again once the
 decorators have run (``refresh_discovery``, first thing in ``sparta_post_marshall``), so
@@ -28,6 +30,7 @@ from sparta_core.engine.template import Template, referenced_ids
 from sparta_core.model.events import FunctionWiring
 from sparta_core.model.iam import IAMRoleDefinition
 from sparta_core.model.refs import to_cfn
+from sparta_core.stages.marshall.functions import invoke_target
 
 RESOURCES_VARIABLE = "SPARTA_RESOURCES"
 #: ``ctx.stash`` key: ``[(wiring, the value marshal set)]`` for each marshalled function.
@@ -81,10 +84,42 @@ def discovery_json(wiring: FunctionWiring) -> dict[str, Any] | None:
                 attributes.append("StreamArn")
             for attribute in attributes:
                 entry[attribute] = "${" + resource_id + "." + attribute + "}"
+            if resource_type == "AWS::Lambda::Function":
+                _redirect(wiring, resource_id, entry)
         entries[resource_id] = entry
     if not entries:
         return None
     return {"Fn::Sub": json.dumps(entries, sort_keys=True, separators=(",", ":"))}
+
+
+def _redirect(wiring: FunctionWiring, resource_id: str, entry: dict[str, str]) -> None:
+    """A function another one depends on is found by the ARN its callers invoke: when a
+    plugin redirects them (``sparta_invoke_target``, an alias), ``Arn`` is that target
+    and ``FunctionArn`` the function's own, unqualified ARN."""
+    if wiring.ctx is None:
+        return
+    function = next((f for f in wiring.ctx.service.functions.values()
+                     if f.logical_id == resource_id), None)
+    target = invoke_target(wiring.ctx, function) if function is not None else None
+    fragment = sub_fragment(target)
+    if fragment is not None:
+        entry["FunctionArn"] = entry["Arn"]
+        entry["Arn"] = fragment
+
+
+def sub_fragment(value: Any) -> str | None:
+    """``value`` (a ``Ref``, a ``GetAtt`` or a literal ARN) as an ``Fn::Sub`` fragment;
+    ``None`` for anything else."""
+    if isinstance(value, str):
+        return value.replace("${", "${!")
+    if isinstance(value, dict) and len(value) == 1:
+        if isinstance(value.get("Ref"), str):
+            return "${" + value["Ref"] + "}"
+        attribute = value.get("Fn::GetAtt")
+        if isinstance(attribute, list) and len(attribute) == 2 \
+                and all(isinstance(part, str) for part in attribute):
+            return "${" + attribute[0] + "." + attribute[1] + "}"
+    return None
 
 
 def add_discovery(wiring: FunctionWiring, function_resource: dict[str, Any]) -> None:

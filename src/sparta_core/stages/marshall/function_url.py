@@ -12,15 +12,21 @@ if TYPE_CHECKING:
     from sparta_core.model.function import LambdaFunction
 
 
-def add_function_url(template: Template, function: LambdaFunction, owner: str) -> None:
-    """Add the URL of ``function`` (its ``function_url`` is normalised already)."""
+def add_function_url(
+    template: Template, function: LambdaFunction, owner: str, target: Any = None
+) -> None:
+    """Add the URL of ``function`` (its ``function_url`` is normalised already). The URL
+    and its permissions are on ``target`` when a plugin redirects the function's callers
+    (``sparta_invoke_target``: an alias, whose ARN Lambda accepts as the URL's target),
+    else on the function itself."""
     url = function.function_url
     if url is None:
         return
     function_id = function.logical_id
+    name = target or {"Ref": function_id}
     url_id = logical_id(function.key, "Url")
     properties: dict[str, Any] = {
-        "TargetFunctionArn": {"Fn::GetAtt": [function_id, "Arn"]},
+        "TargetFunctionArn": target or {"Fn::GetAtt": [function_id, "Arn"]},
         "AuthType": url["auth"],
     }
     if url["invoke_mode"] != "BUFFERED":
@@ -33,13 +39,13 @@ def add_function_url(template: Template, function: LambdaFunction, owner: str) -
         # lambda:InvokeFunction too (limited to calls through the URL) since October 2025.
         template.add_resource(
             logical_id(function.key, "Url", "Permission"), "AWS::Lambda::Permission",
-            {"FunctionName": {"Ref": function_id}, "Action": "lambda:InvokeFunctionUrl",
+            {"FunctionName": name, "Action": "lambda:InvokeFunctionUrl",
              "Principal": "*", "FunctionUrlAuthType": "NONE"},
             owner=owner,
         )
         template.add_resource(
             logical_id(function.key, "Url", "InvokePermission"), "AWS::Lambda::Permission",
-            {"FunctionName": {"Ref": function_id}, "Action": "lambda:InvokeFunction",
+            {"FunctionName": name, "Action": "lambda:InvokeFunction",
              "Principal": "*", "InvokedViaFunctionUrl": True},
             owner=owner,
         )

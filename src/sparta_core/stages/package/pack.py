@@ -14,7 +14,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sparta_core.stages.package.zipwriter import compress_all, file_attributes, write_zip
+from sparta_core.stages.package.zipwriter import (
+    compress_all,
+    file_attributes,
+    write_digests,
+    write_zip,
+)
 
 
 @dataclass(frozen=True)
@@ -48,6 +53,7 @@ def pack_tree(root: Path, destination: Path) -> Packed:
     files = list_tree(root)
     entries = compress_all([(name, path, file_attributes(ex)) for name, path, ex in files])
     written = write_zip(destination, entries)
+    write_digests(destination, entries)
     owners = top_level_owners(root)
     packages: dict[str, dict[str, Any]] = {
         name: {"version": version, "size": 0, "compressed": 0}

@@ -57,6 +57,8 @@ class Entry:
     size: int
     attributes: int
     data: bytes | memoryview
+    #: sha256 of the uncompressed bytes: what the content address is made of.
+    digest: bytes = b""
 
     def local_header(self) -> bytes:
         encoded, flags = _encode(self.name)
@@ -85,7 +87,8 @@ def compress(name: str, data: bytes, attributes: int) -> Entry:
     """Deflate ``data`` the way :mod:`zipfile` does at :data:`COMPRESS_LEVEL`."""
     compressor = zlib.compressobj(COMPRESS_LEVEL, zlib.DEFLATED, -15)
     deflated = compressor.compress(data) + compressor.flush()
-    return Entry(name, zlib.crc32(data), len(deflated), len(data), attributes, deflated)
+    return Entry(name, zlib.crc32(data), len(deflated), len(data), attributes, deflated,
+                 hashlib.sha256(data).digest())
 
 
 #: A member to compress: archive name, a file path or the bytes, its attributes.
@@ -177,7 +180,8 @@ def compress_all(sources: Sequence[Source], workers: int | None = None) -> list[
         data = datas[i]
         assert data is not None
         body = b"".join(deflated[i, start] for start in range(0, len(data), CHUNK))
-        entries[i] = Entry(name, zlib.crc32(data), len(body), len(data), attributes, body)
+        entries[i] = Entry(name, zlib.crc32(data), len(body), len(data), attributes, body,
+                           hashlib.sha256(data).digest())
     return entries  # type: ignore[return-value]
 
 
@@ -185,13 +189,16 @@ class Copied:
     """A member of a :class:`PackedTree`, copied as it is: its local header and
     compressed data verbatim, its central record with only the offset changed."""
 
-    __slots__ = ("central", "local", "name", "size")
+    __slots__ = ("attributes", "central", "digest", "local", "name", "size")
 
-    def __init__(self, name: str, local: memoryview, central: memoryview, size: int) -> None:
+    def __init__(self, name: str, local: memoryview, central: memoryview, size: int,
+                 digest: bytes, attributes: int) -> None:
         self.name = name
         self.local = local
         self.central = central
         self.size = size
+        self.digest = digest
+        self.attributes = attributes
 
 
 class PackedTree:
@@ -205,6 +212,7 @@ class PackedTree:
         self.path = path
         self._index: dict[str, tuple[int, int, int, int, int]] | None = None
         self._blob: memoryview | None = None
+        self._digests: dict[str, str] | None = None
 
     def names(self) -> list[str]:
         return list(self.index)
@@ -244,14 +252,73 @@ class PackedTree:
             position += fixed + name_length
         return index
 
-    def copied(self, name: str) -> Copied:
-        """The member ``name``, ready to be written by :func:`write_zip`."""
+    def copied(self, name: str, as_name: str | None = None) -> Copied:
+        """The member ``name``, ready to be written by :func:`write_zip`; with
+        ``as_name``, under that name (its compressed bytes are still copied as they are:
+        only the headers are rewritten)."""
         if self._blob is None:
             self._blob = memoryview(self.path.read_bytes())
         local_start, local_end, central_start, central_end, size = self.index[name]
-        return Copied(
-            name, self._blob[local_start:local_end], self._blob[central_start:central_end], size
-        )
+        local = self._blob[local_start:local_end]
+        central = self._blob[central_start:central_end]
+        attributes = _CENTRAL.unpack_from(central)[17]
+        digest = self._digest(name, local)
+        if as_name is None or as_name == name:
+            return Copied(name, local, central, size, digest, attributes)
+        old_length = len(_encode(name)[0])
+        # The flags (UTF-8 names or not) are kept, so the new name is encoded as the old.
+        utf8 = struct.unpack_from("<H", central, 8)[0] & _UTF8_FLAG
+        encoded = as_name.encode("utf-8" if utf8 else "ascii")
+        length = struct.pack("<H", len(encoded))
+        # The name's length sits at byte 26 of a local header and 28 of a central
+        # record; the name follows the fixed part of each.
+        renamed_local = bytes(local[:26]) + length + bytes(local[28:_LOCAL.size]) + encoded \
+            + bytes(local[_LOCAL.size + old_length:])
+        renamed_central = bytes(central[:28]) + length + bytes(central[30:_CENTRAL.size]) \
+            + encoded + bytes(central[_CENTRAL.size + old_length:])
+        return Copied(as_name, memoryview(renamed_local), memoryview(renamed_central), size,
+                      digest, attributes)
+
+    def _digest(self, name: str, local: memoryview) -> bytes:
+        """sha256 of the member's uncompressed bytes: from the digests written beside the
+        tree when it was packed, else by inflating it (a tree packed before they were)."""
+        if self._digests is None:
+            import json
+
+            try:
+                self._digests = json.loads(digests_path(self.path).read_text())
+            except (OSError, ValueError):
+                self._digests = {}
+        known = self._digests.get(name)
+        if known:
+            return bytes.fromhex(known)
+        header = _LOCAL.unpack_from(local)
+        data = local[_LOCAL.size + header[10] + header[11]:]
+        return hashlib.sha256(zlib.decompress(data, -15)).digest()
+
+
+def digests_path(packed: Path) -> Path:
+    """Where a packed tree's members' sha256 digests are kept, beside it."""
+    return packed.with_name(packed.name + ".digests.json")
+
+
+def write_digests(packed: Path, entries: Iterable[Entry]) -> None:
+    import json
+
+    digests_path(packed).write_text(
+        json.dumps({entry.name: entry.digest.hex() for entry in entries}, sort_keys=True)
+    )
+
+
+def content_digest() -> Any:
+    """The hash the content address is made of, primed with its version."""
+    return hashlib.sha256(b"sparta-content-1\0")
+
+
+def add_content(digest: Any, name: str, attributes: int, data_digest: bytes) -> None:
+    """One member into the content address: its path, its mode, its bytes' sha256."""
+    digest.update(name.encode("utf-8") + b"\0" + f"{attributes >> 16:o}".encode() + b"\0"
+                  + data_digest)
 
 
 @dataclass(frozen=True)
@@ -262,16 +329,21 @@ class Written:
     size: int
     entries: int
     unpacked_size: int
+    #: The content address (DESIGN §5): each member's path, mode and bytes, in order;
+    #: the same on every machine, whatever its zlib made of the bytes.
+    content_sha256: str = ""
 
 
 def write_zip(path: Path, entries: Iterable[Entry | Copied]) -> Written:
     """Write ``entries`` (already sorted by the caller) to ``path``; return its digest."""
     digest = hashlib.sha256()
+    content = content_digest()
     central: list[bytes] = []
     offset = 0
     unpacked = 0
     with path.open("wb") as handle:
         for entry in entries:
+            add_content(content, entry.name, entry.attributes, entry.digest)
             if isinstance(entry, Copied):
                 record = bytearray(entry.central)
                 _OFFSET.pack_into(record, _OFFSET_AT, offset)
@@ -298,6 +370,7 @@ def write_zip(path: Path, entries: Iterable[Entry | Copied]) -> Written:
         size=offset + len(directory) + len(end),
         entries=len(central),
         unpacked_size=unpacked,
+        content_sha256=content.hexdigest(),
     )
 
 

@@ -39,31 +39,41 @@ def object_exists(s3: object, bucket: str, key: str) -> bool:
     return True
 
 
+def upload_one(ctx: ProvisionContext, aws: aws_module.Aws, bucket: str,
+               artifact: Artifact) -> S3Location:
+    """One artifact to its content-addressed key, unless it is already there."""
+    key = artifact_key(ctx, artifact)
+    url = f"s3://{bucket}/{key}"
+    try:
+        if object_exists(aws.client("s3"), bucket, key):
+            ctx.reporter.info(f"  upload {artifact.name}: skipped, already at {url}")
+            return S3Location(bucket, key, uploaded=False)
+        aws.upload_file(artifact.path, bucket, key, {
+            "ContentType": artifact.content_type, "ServerSideEncryption": "AES256",
+            "Metadata": {"sparta-sha256": artifact.sha256},
+        })
+    except Exception as error:
+        raise aws_errors.explain(error, f"uploading {artifact.name} to {url}", aws) from None
+    size = artifact.path.stat().st_size
+    ctx.reporter.info(f"  upload {artifact.name}: uploaded {size:,} bytes to {url}")
+    return S3Location(bucket, key, uploaded=True)
+
+
 @hookimpl(trylast=True)
 def sparta_upload(ctx: ProvisionContext, artifacts: list[Artifact]) -> dict[str, S3Location]:
+    """Every artifact, side by side (each large one in parallel multipart pieces)."""
     aws = aws_module.for_context(ctx)
     bucket = aws_module.artifact_bucket(ctx)
-    s3 = aws.client("s3")
-    locations: dict[str, S3Location] = {}
-    for artifact in artifacts:
-        key = artifact_key(ctx, artifact)
-        url = f"s3://{bucket}/{key}"
-        try:
-            if object_exists(s3, bucket, key):
-                locations[artifact.name] = S3Location(bucket, key, uploaded=False)
-                ctx.reporter.info(f"  upload {artifact.name}: skipped, already at {url}")
-                continue
-            with artifact.path.open("rb") as body:
-                s3.put_object(
-                    Bucket=bucket, Key=key, Body=body, ContentType=artifact.content_type,
-                    ServerSideEncryption="AES256",
-                    Metadata={"sparta-sha256": artifact.sha256},
-                )
-        except Exception as error:
-            raise aws_errors.explain(error, f"uploading {artifact.name} to {url}", aws) from None
-        size = artifact.path.stat().st_size
-        locations[artifact.name] = S3Location(bucket, key, uploaded=True)
-        ctx.reporter.info(f"  upload {artifact.name}: uploaded {size:,} bytes to {url}")
+    aws.client("s3")  # made once, before the threads share it (clients are thread-safe)
+    if len(artifacts) > 1:
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=min(4, len(artifacts))) as pool:
+            results = list(pool.map(lambda a: upload_one(ctx, aws, bucket, a), artifacts))
+    else:
+        results = [upload_one(ctx, aws, bucket, artifact) for artifact in artifacts]
+    locations = {artifact.name: location for artifact, location in zip(artifacts, results,
+                                                                         strict=True)}
     ctx.stash["sparta.upload"] = {
         name: ("uploaded" if location.uploaded else "skipped")
         for name, location in locations.items()

@@ -32,7 +32,8 @@ MAX_PARAMETERS = 200
 MAX_ENVIRONMENT_BYTES = 4096
 
 
-def check_limits(template: Template, body: str) -> None:
+def check_limits(template: Template, body: str, name: str = "template") -> None:
+    """CloudFormation's quotas, on ``body``: the compact JSON that is uploaded."""
     size = len(body.encode())
     if size > MAX_TEMPLATE_BYTES:
         largest = sorted(
@@ -41,7 +42,7 @@ def check_limits(template: Template, body: str) -> None:
         )[:3]
         names = ", ".join(logical_id for _, logical_id in largest)
         raise TemplateError(
-            f"template is {size / 1024 / 1024:.2f} MB; CloudFormation accepts at most 1 MB "
+            f"{name} is {size / 1024 / 1024:.2f} MB; CloudFormation accepts at most 1 MB "
             f"(largest resources: {names})"
         )
     for what, count, limit in (
@@ -51,7 +52,7 @@ def check_limits(template: Template, body: str) -> None:
     ):
         if count > limit:
             raise TemplateError(
-                f"template has {count} {what}; CloudFormation allows at most {limit} per "
+                f"{name} has {count} {what}; CloudFormation allows at most {limit} per "
                 "stack (split the service into several)"
             )
 
@@ -158,8 +159,9 @@ def check_environment_sizes(ctx: ProvisionContext, template: Template) -> None:
     """Each function's environment, as the template sets it (sparta's ``SPARTA_*``
     variables included), within Lambda's 4 KB; a reference counts what it resolves to
     at the least, so the check never refuses an environment Lambda would take."""
+    resources = dict(template.all_resources())  # a split template's children included
     for function in ctx.service.functions.values():
-        resource = template.resources.get(function_ids(function)["function"], {})
+        resource = resources.get(function_ids(function)["function"], {})
         variables = resource.get("Properties", {}).get("Environment", {}).get("Variables", {})
         if not isinstance(variables, Mapping):
             continue
@@ -179,7 +181,9 @@ def check_environment_sizes(ctx: ProvisionContext, template: Template) -> None:
 
 @hookimpl(trylast=True)
 def sparta_validate_template(ctx: ProvisionContext, template: Template) -> None:
-    check_references(template)
-    check_attributes(template)
+    for logical_id, stack in template.stacks():
+        check_references(stack)
+        check_attributes(stack)
+        name = f"nested stack {logical_id}" if logical_id else "template"
+        check_limits(stack, stack.to_compact_json(), name)
     check_environment_sizes(ctx, template)
-    check_limits(template, template.to_json())

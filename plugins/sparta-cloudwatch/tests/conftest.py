@@ -1,0 +1,1 @@
+pytest_plugins = ["sparta_core.testing"]
