@@ -47,7 +47,7 @@ ATTRIBUTES: dict[str, tuple[str, ...]] = {
     "AWS::Events::EventBus": ("Arn",),
     "AWS::CodeCommit::Repository": ("Arn", "Name"),
     "AWS::Lambda::Function": ("Arn",),
-    "AWS::StepFunctions::StateMachine": ("Name",),
+    "AWS::StepFunctions::StateMachine": ("Arn", "Name"),
 }
 
 
