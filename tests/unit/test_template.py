@@ -119,7 +119,7 @@ def test_json_text_follows_changes_made_through_the_resource_dicts() -> None:
 def test_compact_and_indented_json_are_the_same_template() -> None:
     template = Template("d")
     template.add_resource("Queue", "AWS::SQS::Queue", {"Tags": [{"Key": "k", "Value": "é"}]})
-    template.metadata["sparta:x"] = {"b": 1, "a": [2]}
+    template.set_metadata("sparta:x", {"b": 1, "a": [2]})
     compact = template.to_compact_json()
     assert "\n" not in compact and ": " not in compact
     assert json.loads(compact) == json.loads(template.to_json()) == template.to_dict()
@@ -132,7 +132,7 @@ def test_json_lines_is_the_same_template_one_line_per_resource() -> None:
     for index in range(3):
         template.add_resource(f"Queue{index}", "AWS::SQS::Queue", {"Tags": [{"Key": "k"}]})
     template.add_output("Url", {"Ref": "Queue0"})
-    template.metadata["sparta:x"] = 1
+    template.set_metadata("sparta:x", 1)
     text = template.to_json_lines()
     assert json.loads(text) == template.to_dict()
     assert '    "Queue1": {"Properties":{"Tags":[{"Key":"k"}]},"Type":"AWS::SQS::Queue"},' in text

@@ -80,18 +80,19 @@ def find_function(service: Service, name: str) -> LambdaFunction:
     raise InvokeError(f"service '{service.name}' has no function '{name}' (it has: {known})")
 
 
-def unpack(archive_path: Path, sha256: str, work_dir: Path) -> Path:
-    """The archive unpacked under ``.sparta/invoke/tree/``, kept up to date in place.
+def unpack(archive_path: Path, sha256: str, work_dir: Path, name: str = "tree") -> Path:
+    """The archive unpacked under ``.sparta/invoke/<name>/``, kept up to date in place
+    (one tree per kind of archive: the code's, ``layer`` for the dependency layer).
 
     An index of what the tree holds (entry -> CRC, size, mode) sits beside it: after a
     code edit only the entries whose CRC, size or mode changed are written and the ones
     gone are removed, so the dependencies are not extracted again for every edit. An
     unchanged archive (same content address) touches nothing. Runs on one tree are
     serialised by a lock file."""
-    root = work_dir / "invoke" / "tree"
+    root = work_dir / "invoke" / name
     root.mkdir(parents=True, exist_ok=True)
-    index_path = root.parent / "tree.index.json"
-    with _locked(root.parent / "tree.lock"):
+    index_path = root.parent / f"{name}.index.json"
+    with _locked(root.parent / f"{name}.lock"):
         try:
             index = json.loads(index_path.read_text())
         except (OSError, ValueError):
@@ -241,7 +242,7 @@ def invoke_local(
     layer = layers_of(ctx).get(ctx.service.architecture_of(function))
     layer_paths = ""
     if layer is not None:
-        layer_paths = str(unpack(layer.path, layer.sha256, ctx.work_dir) / "python")
+        layer_paths = str(unpack(layer.path, layer.sha256, ctx.work_dir, "layer") / "python")
     region = ctx.settings.region or os.environ.get("AWS_REGION") or os.environ.get(
         "AWS_DEFAULT_REGION") or "us-east-1"
     env = function_environment(ctx, function, region, environment, variables)
