@@ -36,6 +36,7 @@ COMMANDS: dict[str, str] = {
     "build": "sparta_core.commands.build",
     "delete": "sparta_core.commands.delete",
     "describe": "sparta_core.commands.describe",
+    "init": "sparta_core.commands.init",
     "invoke": "sparta_core.commands.invoke",
     "local": "sparta_core.commands.local",
     "logs": "sparta_core.commands.logs",
