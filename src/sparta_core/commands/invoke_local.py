@@ -119,33 +119,48 @@ def runtime_dir(work_dir: Path) -> Path:
     return directory
 
 
+#: The variables sparta sets for every local run itself (after the function's own).
+SPARTA_SET = ("SPARTA_STACK_NAME", "SPARTA_SERVICE", "SPARTA_FUNCTION")
+
+
 def function_environment(
     ctx: ProvisionContext,
     function: LambdaFunction,
     region: str,
     overrides: dict[str, str] | None = None,
     variables: dict[str, Any] | None = None,
+    parameters: dict[str, Any] | None = None,
 ) -> dict[str, str]:
     """What the handler's process sees: the caller's AWS settings, the function's own
-    variables (``variables``, from the marshalled template, so that what plugins and
-    decorators add is there too; else the model's), sparta's and Lambda's.
-    CloudFormation references cannot be resolved locally and are left out, with a
-    warning, unless ``overrides`` (``invoke --env``) gives them a value."""
+    variables (``variables``, from the marshalled template, so that what plugins,
+    decorators and components add, ``SPARTA_CORS`` included, is there too; else the
+    model's), sparta's and Lambda's. A CloudFormation reference is resolved when it
+    names only pseudo parameters (``AWS::Region``...) or template ``parameters`` with a
+    value; any other is left out, with a warning, unless ``overrides``
+    (``invoke --env``) gives it a value."""
+    from sparta_core.commands.local_values import resolve
+
     service = ctx.service
     physical = service.physical_name(function)
     overrides = overrides or {}
     env = {name: os.environ[name] for name in PASSED_VARIABLES if name in os.environ}
     declared = dict(function.environment) if variables is None else variables
+    known = {
+        "AWS::Region": region, "AWS::AccountId": LOCAL_ACCOUNT, "AWS::Partition": "aws",
+        "AWS::StackName": ctx.stack_name or service.name, "AWS::URLSuffix": "amazonaws.com",
+        **{name: str(value) for name, value in (parameters or {}).items()},
+    }
     for name, value in declared.items():
-        if name in overrides or name.startswith("SPARTA_"):
+        if name in overrides or name in SPARTA_SET:
             continue  # overridden, or set below by sparta itself
-        if isinstance(value, (str, int, float)) and not isinstance(value, bool):
-            env[name] = str(value)
+        resolved = resolve(value, known)
+        if resolved is not None:
+            env[name] = resolved
         else:
             ctx.reporter.warn(
                 f"environment variable {name} of function '{function.key}' is a "
-                "CloudFormation reference; it is not set in a local invoke (give it a "
-                f"value with --env {name}=...)"
+                "CloudFormation reference sparta cannot resolve locally; it is not set in a "
+                f"local run (give it a value with --env {name}=...)"
             )
     env.update(overrides)
     stamp = time.strftime("%Y/%m/%d", time.gmtime())
@@ -169,6 +184,33 @@ def function_environment(
     return env
 
 
+@dataclass
+class LocalBuild:
+    """What one build gives every local run of its functions: the template and each
+    architecture's unpacked archive (``sparta local api`` keeps one per build)."""
+
+    template: Any
+    task_roots: dict[str, Path]
+    region: str
+
+
+def prepare(ctx: ProvisionContext) -> LocalBuild:
+    """Build the archive (no AWS) and marshal the template: the template says what each
+    function's environment really is (plugins, decorators and components, the API's
+    CORS headers say, add variables the model does not hold)."""
+    from sparta_core.engine.workflow import Workflow
+
+    workflow = Workflow(ctx)
+    primary = workflow.build()
+    template = workflow.marshall()
+    roots = {}
+    for architecture, archive in {ctx.service.architecture: primary, **ctx.archives}.items():
+        roots[architecture] = unpack(archive.path, archive.sha256, ctx.work_dir)
+    region = ctx.settings.region or os.environ.get("AWS_REGION") or os.environ.get(
+        "AWS_DEFAULT_REGION") or "us-east-1"
+    return LocalBuild(template, roots, region)
+
+
 def invoke_local(
     ctx: ProvisionContext,
     function: LambdaFunction,
@@ -176,23 +218,33 @@ def invoke_local(
     environment: dict[str, str] | None = None,
 ) -> InvokeResult:
     """Build the archive (no AWS), run ``function`` from it, return its result."""
-    from sparta_core.engine.workflow import Workflow
+    return run_local(ctx, prepare(ctx), function, event, environment)
+
+
+def run_local(
+    ctx: ProvisionContext,
+    build: LocalBuild,
+    function: LambdaFunction,
+    event: Any,
+    environment: dict[str, str] | None = None,
+) -> InvokeResult:
+    """Run ``function`` from ``build`` in a fresh interpreter, as Lambda would."""
     from sparta_core.stages.marshall.functions import function_ids
 
-    workflow = Workflow(ctx)
-    primary = workflow.build()
-    # The template says what the function's environment really is: plugins and
-    # decorators (the API's CORS headers, say) add variables the model does not hold.
-    template = workflow.marshall()
+    template = build.template
     resource = template.resources.get(function_ids(function)["function"], {})
     variables = resource.get("Properties", {}).get("Environment", {}).get("Variables")
+    parameters = {
+        name: ctx.settings.params.get(name, spec.get("Default"))
+        for name, spec in template.parameters.items()
+        if ctx.settings.params.get(name, spec.get("Default")) is not None
+    }
     # A function on another architecture than the service's runs from the archive of
     # its architecture, when its dependencies gave it one (see the package stage).
-    archive = ctx.archives.get(ctx.service.architecture_of(function), primary)
-    task_root = unpack(archive.path, archive.sha256, ctx.work_dir)
-    region = ctx.settings.region or os.environ.get("AWS_REGION") or os.environ.get(
-        "AWS_DEFAULT_REGION") or "us-east-1"
-    env = function_environment(ctx, function, region, environment, variables)
+    task_root = build.task_roots.get(
+        ctx.service.architecture_of(function), build.task_roots[ctx.service.architecture])
+    region = build.region
+    env = function_environment(ctx, function, region, environment, variables, parameters)
     if ctx.settings.local:
         from sparta_core.aws import clients as aws_module
 
