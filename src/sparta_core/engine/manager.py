@@ -54,6 +54,7 @@ BUILTIN_PLUGINS: dict[str, str] = {
     "converge": "sparta_core.stages.converge.plugin",
     "custom-resources": "sparta_core.stages.marshall.custom_resource_types",
     "validate-cycles": "sparta_core.stages.validate.cycles",
+    "local-routes": "sparta_core.stages.serve.routes",
 }
 
 #: The origin of the project's own ``spartaconf.py``.
