@@ -150,13 +150,15 @@ def function_environment(
         "AWS::StackName": ctx.stack_name or service.name, "AWS::URLSuffix": "amazonaws.com",
         **{name: str(value) for name, value in (parameters or {}).items()},
     }
+    warned: set[tuple[str, str]] = ctx.stash.setdefault("sparta.invoke.unresolved", set())
     for name, value in declared.items():
         if name in overrides or name in SPARTA_SET:
             continue  # overridden, or set below by sparta itself
         resolved = resolve(value, known)
         if resolved is not None:
             env[name] = resolved
-        else:
+        elif (function.key, name) not in warned:  # once per run (local api: per build)
+            warned.add((function.key, name))
             ctx.reporter.warn(
                 f"environment variable {name} of function '{function.key}' is a "
                 "CloudFormation reference sparta cannot resolve locally; it is not set in a "
