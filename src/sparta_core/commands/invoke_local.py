@@ -381,6 +381,7 @@ def invoke_remote(ctx: ProvisionContext, function: LambdaFunction, event: Any) -
     aws = aws_module.for_context(ctx)
     physical = ctx.service.physical_name(function)
     client = aws.client("lambda")
+    started_ms = int(time.time() * 1000) - 1000
     try:
         response = client.invoke(FunctionName=physical, Payload=json.dumps(event).encode(),
                                  LogType="Tail")
@@ -399,10 +400,30 @@ def invoke_remote(ctx: ProvisionContext, function: LambdaFunction, event: Any) -
     log = base64.b64decode(response.get("LogResult", "") or b"").decode(errors="replace")
     if log:
         ctx.reporter.info(f"log tail of {physical}:")
-        for line in log.rstrip().splitlines():
-            ctx.reporter.info(f"  {line}")
+    else:
+        log = _log_group_tail(ctx, aws, physical, started_ms,
+                              response.get("ResponseMetadata", {}).get("RequestId", ""))
+    for line in log.rstrip().splitlines():
+        ctx.reporter.info(f"  {line}")
     if response.get("FunctionError"):
         detail = payload if isinstance(payload, dict) else {}
         message = f"{detail.get('errorType', 'Error')}: {detail.get('errorMessage', payload)}"
         return InvokeResult(payload, error=f"function {physical} failed: {message}", log=log)
     return InvokeResult(payload, log=log)
+
+
+def _log_group_tail(
+    ctx: ProvisionContext, aws: Any, physical: str, started_ms: int, request_id: str
+) -> str:
+    """The invocation's lines from the function's log group, for an endpoint that
+    returns no ``LogResult`` (the local one); or a line saying why there are none."""
+    from sparta_core.commands.logs_fetch import invocation_log
+
+    log_group = f"/aws/lambda/{physical}"
+    lines, reason = invocation_log(aws.client("logs"), log_group, started_ms, request_id)
+    if not lines:
+        ctx.reporter.info(f"no log tail of {physical}: the endpoint returned none and "
+                          f"{reason} (`sparta logs` reads the group later)")
+        return ""
+    ctx.reporter.info(f"log tail of {physical} (from {log_group}; the endpoint returned none):")
+    return "\n".join(lines)
