@@ -92,6 +92,9 @@ class SpartaPluginManager(pluggy.PluginManager):
         super().__init__(hookspecs.PROJECT_NAME)
         self.add_hookspecs(hookspecs)
         self.infos: dict[str, PluginInfo] = {}
+        #: ``-p no:NAME`` names that match no plugin sparta knows (a typo, most often),
+        #: each with the closest known name or ``None``; the session warns about them.
+        self.unknown_blocked: dict[str, str | None] = {}
         #: Set while the project's ``spartaconf.py`` is registered.
         self._registering_local_file = False
 
@@ -224,6 +227,13 @@ def build_plugin_manager(request: PluginRequest) -> SpartaPluginManager:
             module, PluginInfo("spartaconf", LOCAL_FILE_ORIGIN, "-", str(local_file))
         )
 
+    known = {*BUILTIN_PLUGINS, *entry_points, "spartaconf", *request.cli_plugins,
+             *request.config_plugins}
+    for name in sorted(set(request.blocked) - known):
+        import difflib
+
+        close = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.5)
+        pm.unknown_blocked[name] = close[0] if close else None
     pm.check_unknown_hooks()
     return pm
 

@@ -88,6 +88,11 @@ def start_session(options: SessionOptions) -> Session:
             blocked=blocked,
         )
     )
+    reporter = Reporter(options.verbosity)
+    for name, close in pm.unknown_blocked.items():
+        hint = f" (did you mean '{close}'?)" if close else ""
+        reporter.warn(f"-p no:{name}: no plugin is called '{name}'{hint}; nothing was "
+                      "blocked (`sparta plugins` lists them)")
     parser = OptionParser()
     pm.hook.sparta_addoption.call_historic(kwargs={"parser": parser})
     flags["options"] = parse_pairs(list(options.options), what="-o")
@@ -97,7 +102,7 @@ def start_session(options: SessionOptions) -> Session:
     pm.hook.sparta_configure.call_historic(
         kwargs={"config": Config(settings=settings, pluginmanager=pm, parser=parser)}
     )
-    return Session(settings=settings, pluginmanager=pm, reporter=Reporter(options.verbosity))
+    return Session(settings=settings, pluginmanager=pm, reporter=reporter)
 
 
 def _plugins_setting(file_values: Mapping[str, Any], flags: Mapping[str, Any]) -> list[str]:

@@ -255,7 +255,7 @@ def template_path(ctx: ProvisionContext, template_format: str = "json") -> Any:
 
 
 def write_template(ctx: ProvisionContext, template: Template, template_format: str) -> None:
-    """Write ``.sparta/<service>-template.<json|yaml>``."""
+    """Write ``.sparta/<service>-template.<json|yaml>`` and remove the other format's."""
     if template_format not in TEMPLATE_FORMATS:
         raise TemplateError(f"template format must be json or yaml, not {template_format!r}")
     body = template.to_json() if template_format == "json" else template.to_yaml()
@@ -263,6 +263,11 @@ def write_template(ctx: ProvisionContext, template: Template, template_format: s
     partial = path.with_name(path.name + ".partial")
     partial.write_text(body)
     partial.replace(path)
+    # The template of an earlier build in the other format is stale now: left beside the
+    # new one, it would be read (or deployed by hand) as if it were current.
+    for other in TEMPLATE_FORMATS:
+        if other != template_format:
+            template_path(ctx, other).unlink(missing_ok=True)
     ctx.stash["sparta.template_path"] = path
 
 
