@@ -42,3 +42,21 @@ def test_blocking_a_plugin_nobody_has_warns_with_the_closest_name(
     assert "warning: -p no:acm: no plugin is called 'acm'; nothing was blocked" in result.stderr
     quiet = cli("-p", "no:upload", "build", project=hello_project)
     assert "warning" not in quiet.stderr
+
+
+def test_plan_columns_fit_the_longest_logical_id() -> None:
+    from sparta_core.stages.converge.planner import (
+        CreateChangeSet,
+        ResourceChange,
+        format_change_set,
+    )
+
+    step = CreateChangeSet("s", "cs", "UPDATE", "https://x", (), (), ())
+    long_id = "OrdersApiThumbsParamIdDeleteAnotherVeryLongPermission"
+    lines = format_change_set(step, [
+        ResourceChange("Add", "Short", "AWS::SNS::Topic"),
+        ResourceChange("Modify", long_id, "AWS::Lambda::Permission", "True"),
+    ])
+    columns = {line.index("AWS::") for line in lines[1:]}
+    assert len(columns) == 1, lines  # the types line up
+    assert f"{long_id} AWS::Lambda::Permission  replacement: True" in lines[2]
