@@ -1,14 +1,21 @@
-"""Fixtures shared by every test: example projects, the CLI, cfn-lint."""
+"""Fixtures shared by every test: example projects, the CLI, cfn-lint; most of them are
+the testing kit's (``sparta_core.testing``), under the names the suite has always used."""
 
 from __future__ import annotations
 
 import shutil
-import textwrap
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
-from click.testing import CliRunner, Result
+
+if TYPE_CHECKING:
+    from sparta_core.testing import RunResult
+
+# The kit is imported by pytest (below), not by this module, so that pytest loads it
+# as a plugin first.
+pytest_plugins = ["sparta_core.testing"]
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLES = REPO / "examples"
@@ -67,67 +74,39 @@ ProjectFactory = Callable[..., Path]
 
 
 @pytest.fixture
-def make_project(tmp_path: Path) -> ProjectFactory:
-    """Write a project from ``{relative path: source}``; sources are dedented."""
+def make_project(sparta_project: ProjectFactory) -> ProjectFactory:
+    """Write a project from ``{relative path: source}``; sources are dedented (the kit's
+    ``sparta_project``, under the name the suite has always used)."""
 
     def make(files: dict[str, str], name: str = "project") -> Path:
-        root = tmp_path / name
-        for relative, text in files.items():
-            path = root / relative
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(textwrap.dedent(text).lstrip())
-        return root
+        return sparta_project(files, name=name)
 
     return make
 
 
 class Cli:
-    """Runs ``sparta`` in-process through click's CliRunner.
+    """Runs ``sparta`` in-process: the kit's ``sparta_run``, with the project given as
+    ``-C`` and, unless ``ok=False``, a non-zero exit failing the test.
 
-    DESIGN §7: every template the tests generate passes cfn-lint. After each successful
-    command, the templates it wrote under the project's ``.sparta/`` are linted (each
-    distinct content once per session), and an error fails the test.
+    DESIGN §7: every template the tests generate passes cfn-lint; the kit lints each
+    template a run writes (each distinct content once per session). A run expected to
+    fail (``ok=False``) is not linted: some make templates CloudFormation must refuse.
     """
 
     def __init__(self) -> None:
-        self.runner = CliRunner()
+        from sparta_core.testing import SpartaRunner
 
-    def __call__(self, *args: str, project: Path | None = None, ok: bool = True) -> Result:
-        import time
+        self.run = SpartaRunner()
+        self.runner = self.run.runner
 
-        from sparta_core.commands.main import main
-
+    def __call__(self, *args: str, project: Path | None = None, ok: bool = True) -> RunResult:
         argv = (["-C", str(project)] if project else []) + list(args)
-        started = time.time()
-        result = self.runner.invoke(main, argv, catch_exceptions=False)
+        result = self.run(*argv, lint=ok)
         if ok and result.exit_code != 0:
             raise AssertionError(
                 f"sparta {' '.join(args)} exited {result.exit_code}:\n{result.output}"
             )
-        writes_templates = {"build", "provision", "plan", "describe"} & set(args)
-        if result.exit_code == 0 and project is not None and writes_templates:
-            for template in project.glob(".sparta/*-template.*"):
-                if template.stat().st_mtime >= started:
-                    errors = lint_once(template)
-                    assert errors == [], f"cfn-lint on {template.name}: {errors}"
         return result
-
-
-_LINTED: dict[str, list[str]] = {}
-
-
-def lint_once(path: Path) -> list[str]:
-    """cfn-lint's errors for ``path``, remembered by content for the session. Content
-    hashes (archive keys, build ids) are masked first: templates that differ only in
-    them lint alike, and most tests build the same few services."""
-    import hashlib
-    import re
-
-    masked = re.sub(rb"[0-9a-f]{16,64}", b"#", path.read_bytes())
-    key = hashlib.sha256(masked).hexdigest() + path.suffix
-    if key not in _LINTED:
-        _LINTED[key] = lint_template(path)
-    return _LINTED[key]
 
 
 @pytest.fixture
@@ -135,14 +114,8 @@ def cli() -> Iterator[Cli]:
     yield Cli()
 
 
-def lint_template(path: Path) -> list[str]:
-    """cfn-lint's errors (not warnings) for the template at ``path``."""
-    from cfnlint.api import lint_file
-
-    matches = lint_file(path)
-    return [f"{m.rule.id} {m.message} ({m.path_string})" for m in matches if m.rule.id.startswith("E")]
-
-
 @pytest.fixture
 def cfn_lint() -> Callable[[Path], list[str]]:
+    from sparta_core.testing.runner import lint_template
+
     return lint_template

@@ -114,9 +114,25 @@ def __getattr__(name: str) -> Any:
     module = _EXPORTS.get(name)
     if module is None:
         raise AttributeError(f"module 'sparta_core' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
+    try:
+        value = getattr(importlib.import_module(module), name)
+    except ModuleNotFoundError as error:
+        if name != "hookimpl" or error.name not in ("pluggy", "sparta_core.hookspecs"):
+            raise
+        # Inside Lambda the archive ships sparta's model, not its hooks nor pluggy: a
+        # plugin package whose event source or component a service uses is imported
+        # there too, and its hook implementations are never called: mark nothing.
+        value = _inert_hookimpl
     globals()[name] = value  # later look-ups skip this function
     return value
+
+
+def _inert_hookimpl(function: Any = None, **options: Any) -> Any:
+    """``hookimpl`` where pluggy is absent: ``@hookimpl`` and ``@hookimpl(...)`` return
+    the function unchanged."""
+    if function is None:
+        return lambda decorated: decorated
+    return function
 
 
 def __dir__() -> list[str]:

@@ -231,6 +231,25 @@ def sparta_marshall(ctx: ProvisionContext) -> Template | None:
     """
 
 
+@hookspec(firstresult=True)
+def sparta_invoke_target(
+    ctx: ProvisionContext, function: LambdaFunction, logical_id: str
+) -> Any:
+    """Provider: what every caller of ``function`` invokes, as a template value.
+
+    Called once per function during ``sparta_marshall``, before its event sources and
+    the components that invoke it are marshalled. Return an ARN value (``{"Ref":
+    "<Alias>"}`` for an ``AWS::Lambda::Alias``, whose ``Ref`` is its ARN) to redirect
+    them all: event source mappings, push sources' permissions and targets, API routes
+    and their permissions, state-machine tasks. The resource it names must exist in
+    the final template (add it in ``sparta_decorate_function``). Return ``None`` to
+    leave the function itself as the target; the first non-``None`` result wins.
+    ``logical_id`` is the function's own logical ID.
+
+    ``spartaconf.py``: may implement it.
+    """
+
+
 @hookspec
 def sparta_decorate_function(
     ctx: ProvisionContext,

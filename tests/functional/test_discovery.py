@@ -80,3 +80,41 @@ def test_discover_reads_what_cloudformation_resolved(monkeypatch: pytest.MonkeyP
 def test_discover_outside_a_deployment_is_empty():
     assert discover() == {"stack_name": None, "service": None, "function": None,
                           "resources": {}}
+
+
+def test_resources_a_plugin_adds_later_are_discovered(cli, make_project, cfn_lint):
+    """A function's environment may refer to what a plugin adds in
+    sparta_decorate_service (returned or added) or sparta_decorate_function: discovery
+    sees the finished template, not the marshaller's."""
+    project = make_project({
+        "service.py": """
+            import sparta_core as sparta
+
+            service = sparta.Service("later")
+
+            @service.function(environment={
+                "AUDIT": sparta.Ref("Audit"),
+                "EVENTS": sparta.GetAtt("Events", "Arn"),
+                "ALARMS": sparta.Ref("Alarms"),
+            })
+            def worker(event, context):
+                return None
+        """,
+        "spartaconf.py": """
+            def sparta_decorate_function(ctx, function, logical_id, template):
+                template.add_resource("Alarms", "AWS::SNS::Topic")
+
+            def sparta_decorate_service(ctx, template):
+                template.add_resource("Events", "AWS::SQS::Queue")
+                return {"Audit": {"Type": "AWS::SNS::Topic"}}
+        """,
+    })
+    result = cli("build", project=project)
+    variables = result.template["Resources"]["WorkerFunction"]["Properties"]["Environment"]["Variables"]
+    entries = json.loads(variables["SPARTA_RESOURCES"]["Fn::Sub"])
+    assert entries == {
+        "Alarms": {"Type": "AWS::SNS::Topic", "Ref": "${Alarms}", "TopicName": "${Alarms.TopicName}"},
+        "Audit": {"Type": "AWS::SNS::Topic", "Ref": "${Audit}", "TopicName": "${Audit.TopicName}"},
+        "Events": {"Type": "AWS::SQS::Queue", "Ref": "${Events}", "Arn": "${Events.Arn}",
+                   "QueueName": "${Events.QueueName}"},
+    }

@@ -203,3 +203,74 @@ def test_a_local_run_sees_the_environment_plugins_add_and_no_internals(cli, make
     names = json.loads(cli("invoke", "show", project=project).stdout)
     assert "ADDED_BY_PLUGIN" in names and "OWN" in names
     assert not [name for name in names if name.startswith("SPARTA_INVOKE")]
+
+
+PLUGIN_EVENT_PROJECT = {
+    "service.py": """
+        import sparta_core as sparta
+        from sparta_demo import DemoEvent
+
+        service = sparta.Service("demoed")
+
+        @service.function(events=[DemoEvent()])
+        def tick(event, context):
+            import sys
+            return {"source": type(service.functions["tick"].events[0]).__module__,
+                    "from": sys.modules["sparta_demo"].__file__.rsplit("/", 1)[0] == sys.path[0]}
+    """,
+}
+
+
+def test_a_plugin_event_source_ships_and_imports_inside_lambda(cli, make_project, demo_installed):
+    """The service module imports the plugin inside Lambda: the archive ships the
+    package that defines the event source (with its hook implementations, inert there)."""
+    project = make_project(PLUGIN_EVENT_PROJECT)
+    event = project / "event.json"
+    event.write_text("{}")
+    result = cli("invoke", "tick", "--event", str(event), project=project)
+    assert json.loads(result.stdout) == {"source": "sparta_demo", "from": True}
+    assert "warning" not in result.stderr
+    build = cli("build", project=project)
+    assert "sparta_demo.py" in build.archive
+    assert build.template["Resources"]["TickFunctionDemo0"]["Type"] == "AWS::Events::Rule"
+
+
+def test_a_plugin_model_importing_what_the_archive_lacks_is_a_warning(cli, make_project, tmp_path,
+                                                                      monkeypatch):
+    import sys
+
+    site = tmp_path / "site"
+    (site / "acme_events").mkdir(parents=True)
+    (site / "acme_events" / "__init__.py").write_text(
+        "import json\n"
+        "import pluggy\n"
+        "from typing import TYPE_CHECKING\n"
+        "import sparta_core as sparta\n"
+        "from sparta_core.engine.template import Template\n"
+        "if TYPE_CHECKING:\n"
+        "    import click\n\n"
+        "class Nothing(sparta.EventSource):\n"
+        "    def contribute(self, wiring, index):\n"
+        "        import yaml\n"
+    )
+    monkeypatch.syspath_prepend(str(site))
+    monkeypatch.delitem(sys.modules, "acme_events", raising=False)
+    project = make_project({"service.py": """
+        import sparta_core as sparta
+        from acme_events import Nothing
+
+        service = sparta.Service("acme")
+
+        @service.function(events=[Nothing()])
+        def work(event, context):
+            return None
+    """})
+    result = cli("build", project=project)
+    assert "acme_events/__init__.py" in result.archive
+    warnings = [line for line in result.stderr.splitlines() if line.startswith("warning:")]
+    assert warnings == [
+        f"warning: acme_events (shipped for Nothing) imports {name} at module level, which "
+        "the archive does not hold: importing the service inside Lambda will fail (add it to "
+        "the requirements, or import it inside the functions that need it)"
+        for name in ("pluggy", "sparta_core.engine.template")
+    ]

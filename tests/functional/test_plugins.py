@@ -31,102 +31,46 @@ NOOP_ORDER = [
     "sparta_provisioned",
 ]
 
-RECORDER = '''
-import json, pathlib
-
-LOG = pathlib.Path(__file__).parent / "hooks.log"
-LOG.write_text("")
-
-
-def record(name, **details):
-    with LOG.open("a") as handle:
-        handle.write(json.dumps([name, details]) + "\\n")
-
-
-def sparta_addoption(parser):
-    record("sparta_addoption")
-
-def sparta_configure(config):
-    record("sparta_configure", noop=config.settings.noop)
-
-def sparta_validate_service(ctx):
-    record("sparta_validate_service", build=ctx.build is None)
-
-def sparta_pre_build(ctx):
-    record("sparta_pre_build")
-
-def sparta_build(ctx):
-    record("sparta_build")  # returns None: the built-in provides
-
-def sparta_post_build(ctx, build):
-    record("sparta_post_build", sources=sorted(build.sources))
-
-def sparta_package(ctx):
-    record("sparta_package", has_build=ctx.build is not None)
-
+#: What a plugin does in the stages that let it change the build; which hooks fired, and
+#: with what, the kit's ``hook_recorder`` sees through pluggy's hook-call monitoring.
+EFFECTS = '''
 def sparta_archive(ctx, archive):
-    record("sparta_archive", names=archive.names())
     archive.add_bytes("extra/VERSION", "1.0\\n", origin="spartaconf")
 
-def sparta_upload(ctx, artifacts):
-    record("sparta_upload")
-
-def sparta_pre_marshall(ctx):
-    record("sparta_pre_marshall", sha=ctx.archive.sha256)
-
-def sparta_marshall(ctx):
-    record("sparta_marshall")
-
 def sparta_decorate_function(ctx, function, logical_id, template):
-    record("sparta_decorate_function", function=function.key, logical_id=logical_id)
     template.resources[logical_id]["Properties"]["Description"] = "decorated"
 
 def sparta_decorate_service(ctx, template):
-    record("sparta_decorate_service")
     return {"Audit": {"Type": "AWS::SNS::Topic", "Properties": {"TopicName": "audit"}}}
-
-def sparta_post_marshall(ctx, template):
-    record("sparta_post_marshall", resources=len(template.resources))
-
-def sparta_validate_template(ctx, template):
-    record("sparta_validate_template")
-
-def sparta_converge(ctx, template):
-    record("sparta_converge")
-
-def sparta_rollback(ctx, error):
-    record("sparta_rollback", error=str(error))
-
-def sparta_provisioned(ctx, result):
-    record("sparta_provisioned", result=None if result is None else result.status)
 '''
 
+#: Hooks called for the engine's own registries, not stages of the pipeline.
+REGISTRIES = {"sparta_custom_resource_types"}
 
-def read_log(project: Path) -> list[list]:
-    return [json.loads(line) for line in (project / "hooks.log").read_text().splitlines()]
+
+def stages(recorder) -> list[str]:
+    """The hooks that fired, without the registries' (called whenever they are needed)."""
+    return [name for name in recorder.names() if name not in REGISTRIES]
 
 
-def test_hooks_fire_in_designs_order(cli: Cli, hello_project: Path, cfn_lint) -> None:
-    (hello_project / "spartaconf.py").write_text(RECORDER)
-    cli("build", project=hello_project)
-    log = read_log(hello_project)
-    assert [name for name, _ in log] == NOOP_ORDER
-    details = dict((name, d) for name, d in log if name != "sparta_decorate_function")
-    assert details["sparta_validate_service"] == {"build": True}
-    assert "service.py" in details["sparta_post_build"]["sources"]
-    assert "sparta_runtime/__init__.py" in details["sparta_archive"]["names"]
-    assert [d for n, d in log if n == "sparta_decorate_function"] == [
-        {"function": "greet", "logical_id": "GreetFunction"},
-        {"function": "config", "logical_id": "ConfigFunction"},
+def test_hooks_fire_in_designs_order(cli: Cli, hello_project: Path, hook_recorder, cfn_lint) -> None:
+    (hello_project / "spartaconf.py").write_text(EFFECTS)
+    result = cli("build", project=hello_project)
+    assert stages(hook_recorder) == NOOP_ORDER
+    assert hook_recorder.calls("sparta_configure")[0]["config"].settings.noop is False
+    assert "service.py" in hook_recorder.calls("sparta_post_build")[0]["build"].sources
+    assert "sparta_runtime/__init__.py" in hook_recorder.calls("sparta_archive")[0]["archive"].names()
+    assert [(call["function"].key, call["logical_id"])
+            for call in hook_recorder.calls("sparta_decorate_function")] == [
+        ("greet", "GreetFunction"), ("config", "ConfigFunction"),
     ]
-    template_path = hello_project / ".sparta" / "hello-template.json"
-    resources = json.loads(template_path.read_text())["Resources"]
+    package = hook_recorder.results("sparta_package")[0]
+    assert hook_recorder.calls("sparta_pre_marshall")[0]["ctx"].archive is package
+    resources = result.template["Resources"]
     assert resources["Audit"]["Type"] == "AWS::SNS::Topic"
     assert resources["GreetFunction"]["Properties"]["Description"] == "decorated"
-    assert cfn_lint(template_path) == []
-    import zipfile
-
-    assert "extra/VERSION" in zipfile.ZipFile(hello_project / ".sparta" / "hello-code.zip").namelist()
+    assert cfn_lint(hello_project / ".sparta" / "hello-template.json") == []
+    assert "extra/VERSION" in result.archive
 
 
 def test_spartaconf_decorate_service_adds_a_resource(cli: Cli, hello_project: Path, cfn_lint) -> None:
@@ -145,18 +89,17 @@ def test_spartaconf_decorate_service_adds_a_resource(cli: Cli, hello_project: Pa
     assert cfn_lint(template_path) == []
 
 
-def test_rollback_hooks_run_when_a_stage_fails(cli: Cli, hello_project: Path) -> None:
+def test_rollback_hooks_run_when_a_stage_fails(cli: Cli, hello_project: Path, hook_recorder) -> None:
     (hello_project / "spartaconf.py").write_text(
-        RECORDER + "\n\ndef sparta_post_marshall(ctx, template):\n    raise KeyError('boom')\n"
+        "def sparta_post_marshall(ctx, template):\n    raise KeyError('boom')\n"
     )
     result = cli("build", project=hello_project, ok=False)
     assert result.exit_code == 1
-    assert result.output.strip().splitlines()[-1] == (
-        "error: stage 'post-marshall' (plugin 'spartaconf'): KeyError: 'boom'"
-    )
-    log = read_log(hello_project)
-    assert log[-1] == ["sparta_rollback", {"error": "stage 'post-marshall' (plugin 'spartaconf'): KeyError: 'boom'"}]
-    assert "sparta_provisioned" not in [name for name, _ in log]
+    message = "stage 'post-marshall' (plugin 'spartaconf'): KeyError: 'boom'"
+    assert result.output.strip().splitlines()[-1] == f"error: {message}"
+    assert stages(hook_recorder)[-2:] == ["sparta_post_marshall", "sparta_rollback"]
+    assert [str(call["error"]) for call in hook_recorder.calls("sparta_rollback")] == [message]
+    assert "sparta_provisioned" not in hook_recorder.names()
 
 
 def test_provider_breaking_the_contract_is_named(cli: Cli, hello_project: Path) -> None:
@@ -333,4 +276,101 @@ def test_a_decorator_asking_for_what_decorators_do_not_get_is_explained(cli: Cli
     assert result.output.strip().splitlines()[-1] == (
         "error: stage 'decorate': decorator tag_owner of function 'work' asks for 'fn', which "
         "decorators are not given (they get ctx, function, logical_id, template)"
+    )
+
+
+COLLIDING_PLUGIN = '''
+import sparta_core as sparta
+
+
+@sparta.hookimpl
+def sparta_decorate_service(ctx, template):
+    template.add_resource("Audit", "AWS::SNS::Topic")
+
+
+@sparta.hookimpl
+def sparta_archive(ctx, archive):
+    archive.add_bytes("extra/VERSION", "2.0\\n")
+'''
+
+
+@pytest.fixture
+def acme_module(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A plugin module ``acme_plugin`` on sys.path, for ``-p acme_plugin``."""
+    import sys
+
+    folder = tmp_path / "acme-site"
+    folder.mkdir()
+    (folder / "acme_plugin.py").write_text(COLLIDING_PLUGIN)
+    monkeypatch.syspath_prepend(str(folder))
+    monkeypatch.delitem(sys.modules, "acme_plugin", raising=False)
+    return "acme_plugin"
+
+
+def test_a_template_collision_names_both_plugins(cli: Cli, hello_project: Path, acme_module: str) -> None:
+    (hello_project / "spartaconf.py").write_text(
+        "def sparta_decorate_service(ctx, template):\n"
+        "    template.add_resource('Audit', 'AWS::SQS::Queue')\n"
+    )
+    result = cli("-p", acme_module, "build", project=hello_project, ok=False)
+    # spartaconf.py is registered last, so pluggy calls it first.
+    assert result.output.strip().splitlines()[-1] == (
+        "error: stage 'decorate' (plugin 'acme_plugin'): logical ID 'Audit' is added by "
+        "plugin 'acme_plugin' but already belongs to plugin 'spartaconf'"
+    )
+
+
+def test_an_archive_collision_names_both_plugins(cli: Cli, hello_project: Path, acme_module: str) -> None:
+    (hello_project / "spartaconf.py").write_text(
+        "def sparta_archive(ctx, archive):\n"
+        "    archive.add_bytes('extra/VERSION', '1.0')\n"
+    )
+    result = cli("-p", acme_module, "build", project=hello_project, ok=False)
+    assert result.output.strip().splitlines()[-1] == (
+        "error: stage 'package' (plugin 'acme_plugin'): archive entry 'extra/VERSION' from "
+        "plugin 'acme_plugin' collides with the entry from plugin 'spartaconf'"
+    )
+
+
+@pytest.mark.usefixtures("demo_installed")
+def test_a_blocked_plugins_setting_is_a_warning_naming_it(cli: Cli, hello_project: Path) -> None:
+    pyproject = hello_project / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text().replace(
+        "[tool.sparta]\n", '[tool.sparta]\ndemo-team = "blue"\n'))
+    cli("plugins", project=hello_project)  # loaded, the plugin declares it
+    warning = (
+        f"warning: {pyproject}: setting 'demo-team' in [tool.sparta] belongs to plugin "
+        "'demo' (sparta-demo), which is blocked (-p no:demo); ignored"
+    )
+    for command in ("plugins", "build"):
+        result = cli("-p", "no:demo", command, project=hello_project)
+        assert warning in result.stderr.splitlines()
+    assert "demo" not in cli("-p", "no:demo", "plugins", project=hello_project).stdout.split()
+
+
+@pytest.mark.usefixtures("demo_installed")
+def test_a_setting_of_a_plugin_not_autoloaded_is_a_warning(cli: Cli, hello_project: Path,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SPARTA_DISABLE_PLUGIN_AUTOLOAD", "1")
+    result = cli("-o", "demo-team=red", "plugins", project=hello_project)
+    assert (
+        "warning: -o demo-team: setting 'demo-team' belongs to plugin 'demo' (sparta-demo), "
+        "which is not loaded (SPARTA_DISABLE_PLUGIN_AUTOLOAD); ignored"
+    ) in result.stderr.splitlines()
+
+
+def test_a_setting_named_for_a_blocked_plugin_warns_and_others_still_fail(cli: Cli, hello_project: Path) -> None:
+    pyproject = hello_project / "pyproject.toml"
+    text = pyproject.read_text()
+    pyproject.write_text(text.replace("[tool.sparta]\n", '[tool.sparta]\nacme-team = "blue"\n'))
+    result = cli("-p", "no:acme", "plugins", project=hello_project)
+    assert (
+        f"warning: {pyproject}: setting 'acme-team' in [tool.sparta] belongs, by its name, to "
+        "plugin 'acme', which is blocked (-p no:acme); ignored"
+    ) in result.stderr.splitlines()
+    pyproject.write_text(text.replace("[tool.sparta]\n", '[tool.sparta]\nteam = "blue"\n'))
+    result = cli("-p", "no:acme", "plugins", project=hello_project, ok=False)
+    assert result.output.splitlines()[-1] == (
+        f"error: {pyproject}: unknown setting 'team' in [tool.sparta] (plugins not loaded, "
+        "whose settings sparta cannot know: acme)"
     )

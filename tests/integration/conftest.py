@@ -1,16 +1,16 @@
 """Fixtures for tests that talk to a real AWS API: a MiniStack server on a loopback port.
 
-``ministack_url`` starts one server per test session (a subprocess on a free port of
-127.0.0.1, with its own temporary directory) and stops it at the end. ``aws_endpoint``
-resets its state before each test and sets ``AWS_ENDPOINT_URL``, so sparta and the
-tests' own boto3 clients (``aws``) talk to it exactly as they would to AWS.
+The server is the testing kit's (``sparta_core.testing``): ``ministack_url`` is its
+session server (a subprocess on a free port of 127.0.0.1, with its own temporary
+directory, stopped at the end); ``aws_endpoint`` resets its state before each test and
+sets ``AWS_ENDPOINT_URL``, so sparta and the tests' own boto3 clients (``aws``) talk to
+it exactly as they would to AWS.
 """
 
 from __future__ import annotations
 
 import shutil
-import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -21,30 +21,12 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
 @pytest.fixture(scope="session")
-def ministack_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    from sparta_core.aws import local
-
-    root = tmp_path_factory.mktemp("ministack")
-    log = root / "log"
-    port = local.free_port()
-    process = local.spawn(port, root / "tmp", log, detach=False)
-    url = f"http://{local.HOST}:{port}"
-    try:
-        local.wait_ready(process, url, log)
-        yield url
-    finally:
-        local.stop_process(process)
+def ministack_url(sparta_endpoint_url: str) -> str:
+    """The session's MiniStack server: the kit's."""
+    return sparta_endpoint_url
 
 
-@pytest.fixture
-def aws_endpoint(ministack_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
-    """The endpoint, emptied, with ``AWS_ENDPOINT_URL`` pointing at it."""
-    request = urllib.request.Request(ministack_url + "/_ministack/reset", method="POST")
-    with urllib.request.urlopen(request, timeout=10) as response:
-        assert response.status == 200
-    monkeypatch.setenv("AWS_ENDPOINT_URL", ministack_url)
-    monkeypatch.setenv("AWS_REGION", REGION)
-    return ministack_url
+# ``aws_endpoint`` (the endpoint emptied, the environment pointing at it) is the kit's.
 
 
 @pytest.fixture

@@ -1,10 +1,10 @@
-"""The whole pipeline of `sparta provision`, recorded by a plugin that implements every
-stage hook: the hooks fire in DESIGN §3's order, upload and converge included."""
+"""The whole pipeline of `sparta provision`, seen by the kit's ``hook_recorder`` (pluggy's
+hook-call monitoring): the hooks fire in DESIGN §3's order, upload and converge included."""
 
 from __future__ import annotations
 
 import pytest
-from tests.functional.test_plugins import NOOP_ORDER, RECORDER, read_log
+from tests.functional.test_plugins import NOOP_ORDER, stages
 
 pytestmark = pytest.mark.integration
 
@@ -18,23 +18,22 @@ PROVISION_ORDER = [
 ]
 
 
-def test_provision_fires_every_stage_in_order(cli, hello):
-    (hello / "spartaconf.py").write_text(RECORDER)
+def test_provision_fires_every_stage_in_order(cli, hello, hook_recorder):
     cli("provision", "--yes", project=hello)
-    log = read_log(hello)
-    assert [name for name, _ in log] == PROVISION_ORDER
-    provisioned = dict(log)["sparta_provisioned"]
-    assert provisioned["result"] == "CREATE_COMPLETE"  # the built-in converge's StackResult
+    assert stages(hook_recorder) == PROVISION_ORDER
+    [provisioned] = hook_recorder.calls("sparta_provisioned")
+    assert provisioned["result"].status == "CREATE_COMPLETE"  # the built-in converge's StackResult
+    assert hook_recorder.results("sparta_converge") == [provisioned["result"]]
 
 
-def test_a_failed_provision_ends_in_rollback(cli, hello):
+def test_a_failed_provision_ends_in_rollback(cli, hello, hook_recorder):
     (hello / "spartaconf.py").write_text(
-        RECORDER + "\n\ndef sparta_converge(ctx, template):\n"
-        "    record('sparta_converge')\n    raise RuntimeError('no capacity')\n"
+        "def sparta_converge(ctx, template):\n    raise RuntimeError('no capacity')\n"
     )
     result = cli("provision", "--yes", project=hello, ok=False)
     assert result.output.strip().splitlines()[-1] == (
         "error: stage 'converge' (plugin 'spartaconf'): RuntimeError: no capacity"
     )
-    names = [name for name, _ in read_log(hello)]
-    assert names[-2:] == ["sparta_converge", "sparta_rollback"]
+    assert stages(hook_recorder)[-2:] == ["sparta_converge", "sparta_rollback"]
+    [converge] = [record for record in hook_recorder.records if record.name == "sparta_converge"]
+    assert converge.plugins[0] == "spartaconf" and isinstance(converge.error, Exception)

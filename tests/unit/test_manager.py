@@ -32,7 +32,8 @@ def test_builtins_are_registered_by_name_with_their_hooks(tmp_path: Path) -> Non
     assert pm.infos["build"].origin == "built-in"
     assert pm.hooks_of("build") == ["sparta_build"]
     assert pm.hooks_of("package") == ["sparta_package"]
-    assert pm.hooks_of("marshall") == ["sparta_marshall"]
+    # post-marshall: discovery again, once the decorators have added their resources.
+    assert pm.hooks_of("marshall") == ["sparta_marshall", "sparta_post_marshall"]
 
 
 def test_builtin_providers_are_trylast(tmp_path: Path) -> None:
@@ -52,7 +53,7 @@ def test_entry_point_plugins_are_loaded_with_their_distribution(tmp_path: Path) 
     info = pm.infos["demo"]
     assert info.origin == "entry point (sparta-demo)"
     assert info.version == "1.2.3"
-    assert pm.hooks_of("demo") == ["sparta_decorate_service"]
+    assert pm.hooks_of("demo") == ["sparta_addoption", "sparta_decorate_service"]
 
 
 @pytest.mark.usefixtures("demo_installed")

@@ -24,7 +24,8 @@ import importlib.util
 import inspect
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -34,6 +35,7 @@ import pluggy
 
 from sparta_core import hookspecs
 from sparta_core.engine.hookcall import attribute
+from sparta_core.engine.settings import DormantPlugin
 from sparta_core.errors import PluginError, location_in
 
 ENTRY_POINT_GROUP = "sparta"
@@ -95,6 +97,8 @@ class SpartaPluginManager(pluggy.PluginManager):
         #: ``-p no:NAME`` names that match no plugin sparta knows (a typo, most often),
         #: each with the closest known name or ``None``; the session warns about them.
         self.unknown_blocked: dict[str, str | None] = {}
+        #: Plugins known but not loaded (blocked, or entry points with autoload off).
+        self.dormant: list[DormantPlugin] = []
         #: Set while the project's ``spartaconf.py`` is registered.
         self._registering_local_file = False
 
@@ -184,6 +188,29 @@ class SpartaPluginManager(pluggy.PluginManager):
         return sorted(caller.name for caller in self.get_hookcallers(plugin) or [])
 
 
+#: See :func:`watching_plugin_managers`.
+_WATCHERS: list[Callable[[SpartaPluginManager], None]] = []
+
+
+@contextmanager
+def watching_plugin_managers(
+    watcher: Callable[[SpartaPluginManager], None],
+) -> Iterator[None]:
+    """While the ``with`` block runs, call ``watcher`` with every plugin manager
+    :func:`build_plugin_manager` makes, once its plugins are registered and before any
+    hook is called (``sparta_addoption`` included).
+
+    This is how a caller that runs sparta in-process sees inside each run without
+    being a plugin of it: the testing kit (``sparta_core.testing``) adds pluggy's
+    hook-call monitoring here (``pm.add_hookcall_monitoring``). A watcher must not
+    register or block plugins; ``sparta plugins`` would not show it."""
+    _WATCHERS.append(watcher)
+    try:
+        yield
+    finally:
+        _WATCHERS.remove(watcher)
+
+
 def build_plugin_manager(request: PluginRequest) -> SpartaPluginManager:
     """Build the plugin manager for one run, in the order the module docstring gives."""
     pm = SpartaPluginManager()
@@ -203,7 +230,8 @@ def build_plugin_manager(request: PluginRequest) -> SpartaPluginManager:
         )
 
     entry_points = _entry_points()
-    if request.autoload and not os.environ.get(AUTOLOAD_ENV):
+    autoload = request.autoload and not os.environ.get(AUTOLOAD_ENV)
+    if autoload:
         for entry_point in entry_points.values():
             if not pm.is_blocked(entry_point.name):
                 _register_entry_point(pm, entry_point)
@@ -235,7 +263,34 @@ def build_plugin_manager(request: PluginRequest) -> SpartaPluginManager:
         close = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.5)
         pm.unknown_blocked[name] = close[0] if close else None
     pm.check_unknown_hooks()
+    pm.dormant = _dormant(pm, request, entry_points, autoload)
+    for watcher in list(_WATCHERS):
+        watcher(pm)
     return pm
+
+
+def _dormant(
+    pm: SpartaPluginManager, request: PluginRequest, entry_points: dict[str, Any],
+    autoload: bool,
+) -> list[DormantPlugin]:
+    """The plugins known by name but not registered, and why."""
+    found = [
+        DormantPlugin(name, f"blocked (-p no:{name})", _distribution_name(entry_points.get(name)))
+        for name in sorted(request.blocked) if name not in BUILTIN_PLUGINS
+    ]
+    if not autoload:
+        why = AUTOLOAD_ENV if os.environ.get(AUTOLOAD_ENV) else "autoload is off"
+        found += [
+            DormantPlugin(name, f"not loaded ({why})", _distribution_name(entry_point))
+            for name, entry_point in sorted(entry_points.items())
+            if not pm.has_plugin(name) and name not in request.blocked
+        ]
+    return found
+
+
+def _distribution_name(entry_point: Any) -> str | None:
+    dist = getattr(entry_point, "dist", None)
+    return None if dist is None else str(dist.metadata["Name"])
 
 
 def _entry_points() -> dict[str, Any]:

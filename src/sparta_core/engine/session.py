@@ -96,7 +96,10 @@ def start_session(options: SessionOptions) -> Session:
     parser = OptionParser()
     pm.hook.sparta_addoption.call_historic(kwargs={"parser": parser})
     flags["options"] = parse_pairs(list(options.options), what="-o")
-    settings = merge_settings(project_dir, file_values, config_file, flags, parser)
+    settings = merge_settings(
+        project_dir, file_values, config_file, flags, parser,
+        dormant=pm.dormant, warn=reporter.warn,
+    )
     if stage is not None:
         settings = dataclasses.replace(settings, stage=stage)
     pm.hook.sparta_configure.call_historic(

@@ -12,7 +12,7 @@ import difflib
 import os
 import re
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
@@ -250,6 +250,33 @@ class OptionParser:
         self.specs[name] = OptionSpec(name, help, default, type)
 
 
+@dataclass(frozen=True)
+class DormantPlugin:
+    """A plugin sparta knows of but did not load (``-p no:NAME``, or an entry point with
+    autoload off): its settings are unknown, so a setting that looks like its own is
+    ignored with a warning instead of failing every command."""
+
+    name: str
+    #: ``blocked (-p no:NAME)`` or ``not loaded (...)``.
+    reason: str
+    #: The distribution whose entry point it is, when it is one.
+    distribution: str | None = None
+
+    def claims(self, key: str) -> bool:
+        """Whether setting ``key`` is named like this plugin's: ``NAME`` or ``NAME-...``,
+        by the plugin's name or its distribution's (``sparta-acme`` claims ``acme-*``)."""
+        prefixes = {self.name.replace("_", "-")}
+        if self.distribution:
+            dist = self.distribution.lower().replace("_", "-")
+            prefixes |= {dist, dist.removeprefix("sparta-")}
+        return any(key == prefix or key.startswith(prefix + "-") for prefix in prefixes)
+
+    def describe(self) -> str:
+        if self.distribution:
+            return f"belongs to plugin '{self.name}' ({self.distribution}), which is {self.reason}"
+        return f"belongs, by its name, to plugin '{self.name}', which is {self.reason}"
+
+
 def find_project_dir(start: Path) -> Path:
     """The nearest directory at or above ``start`` that holds a sparta configuration,
     else ``start`` itself."""
@@ -335,17 +362,39 @@ def merge_settings(
     flags: Mapping[str, Any],
     parser: OptionParser | None = None,
     environ: Mapping[str, str] | None = None,
+    dormant: Sequence[DormantPlugin] = (),
+    warn: Callable[[str], None] | None = None,
 ) -> Settings:
     """Merge file values, then ``SPARTA_*`` variables, then ``flags`` (keyed like the file,
-    ``None`` meaning "not given"; plugin options under ``"options"`` as a dict)."""
+    ``None`` meaning "not given"; plugin options under ``"options"`` as a dict).
+
+    An unknown setting is an error, unless it is named like a setting of a ``dormant``
+    plugin (blocked, or not autoloaded): then it is given to ``warn`` and ignored, so
+    that blocking a plugin never stops a command."""
     environ = os.environ if environ is None else environ
     specs = parser.specs if parser else {}
     where = str(config_file) if config_file else "configuration"
-    for key in file_values:
-        if key not in CORE_KEYS and key not in specs:
-            close = difflib.get_close_matches(key, [*CORE_KEYS, *specs], n=1)
-            hint = f" (did you mean '{close[0]}'?)" if close else ""
-            raise ConfigError(f"{where}: unknown setting '{key}' in [tool.sparta]{hint}")
+
+    def dormant_owner(key: str, place: str) -> bool:
+        owner = next((plugin for plugin in dormant if plugin.claims(key)), None)
+        if owner is not None and warn is not None:
+            warn(f"{place}: setting '{key}'{' in [tool.sparta]' if place == where else ''} "
+                 f"{owner.describe()}; ignored")
+        return owner is not None
+
+    file_values = dict(file_values)
+    for key in list(file_values):
+        if key in CORE_KEYS or key in specs:
+            continue
+        if dormant_owner(key, where):
+            del file_values[key]
+            continue
+        close = difflib.get_close_matches(key, [*CORE_KEYS, *specs], n=1)
+        hint = f" (did you mean '{close[0]}'?)" if close else ""
+        if not hint and dormant:
+            names = ", ".join(sorted(plugin.name for plugin in dormant))
+            hint = f" (plugins not loaded, whose settings sparta cannot know: {names})"
+        raise ConfigError(f"{where}: unknown setting '{key}' in [tool.sparta]{hint}")
 
     def pick(key: str, convert: Callable[[Any, str], Any]) -> Any:
         if flags.get(key) is not None:
@@ -362,6 +411,9 @@ def merge_settings(
         if value is not None:
             values[field_name] = None if value == NEVER_EXPIRE else value
     option_flags = dict(flags.get("options") or {})
+    for name in sorted(set(option_flags) - set(specs)):
+        if dormant_owner(name, f"-o {name}"):
+            del option_flags[name]
     unknown = set(option_flags) - set(specs)
     if unknown:
         raise ConfigError(f"-o {sorted(unknown)[0]}=...: no plugin declares that setting")

@@ -12,6 +12,7 @@ from collections.abc import Iterator, Mapping
 from types import MappingProxyType
 from typing import Any
 
+from sparta_core.engine.hookcall import running_plugin
 from sparta_core.errors import DuplicateLogicalIdError, TemplateError
 from sparta_core.model.naming import LOGICAL_ID
 from sparta_core.model.refs import to_cfn
@@ -63,6 +64,17 @@ def referenced_ids(value: Any) -> Iterator[str]:
         yield from referenced_ids(item)
 
 
+#: The owner of a resource added outside any hook implementation, without ``owner=``.
+UNKNOWN_CONTRIBUTOR = "an earlier contributor"
+
+
+def contributor() -> str:
+    """Who is adding to the template or the archive now: ``plugin 'NAME'`` while a hook
+    implementation runs, else :data:`UNKNOWN_CONTRIBUTOR`."""
+    plugin = running_plugin()
+    return f"plugin '{plugin}'" if plugin else UNKNOWN_CONTRIBUTOR
+
+
 class Template:
     """A CloudFormation template under construction."""
 
@@ -91,9 +103,10 @@ class Template:
         """Add a resource and return its dict (which the caller may still change).
 
         ``attributes`` are resource attributes (``DependsOn``, ``Condition``...).
-        ``owner`` names the contributor, for the message of a later collision.
+        ``owner`` names the contributor, for the message of a later collision; by
+        default it is the plugin whose hook implementation is adding the resource.
         """
-        self._claim(logical_id, owner or "an earlier contributor")
+        self._claim(logical_id, owner or contributor())
         for name in attributes:
             if name not in RESOURCE_ATTRIBUTES:
                 raise TemplateError(
@@ -173,7 +186,7 @@ class Template:
         if logical_id in self._parameters or logical_id in self._conditions:
             self._check_unique(logical_id, "resource")
         if logical_id in self._resources:
-            first = self._owners.get(logical_id, "an earlier contributor")
+            first = self._owners.get(logical_id, UNKNOWN_CONTRIBUTOR)
             raise DuplicateLogicalIdError(
                 f"logical ID '{logical_id}' is added by {owner} but already belongs to {first}"
             )

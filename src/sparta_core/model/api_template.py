@@ -41,7 +41,7 @@ if TYPE_CHECKING:
 CORS_VARIABLE = "SPARTA_CORS"
 LAMBDA_URI = (
     "arn:${AWS::Partition}:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/"
-    "${%s.Arn}/invocations"
+    "${%s}/invocations"
 )
 HASH_LENGTH = 12
 
@@ -54,6 +54,8 @@ def add_api(wiring: ComponentWiring, api: RestAPI) -> None:
     routes = api.resolve(service)
     # The function's logical ID, by route.
     function_of = [wiring.function_id(service.functions[r.function_key]) for r in routes]
+    # What each route invokes: the function's ARN, or what a plugin redirects it to.
+    target_of = [wiring.function_arn(service.functions[r.function_key]) for r in routes]
 
     properties: dict[str, Any] = {
         "Name": api.name,
@@ -82,7 +84,10 @@ def add_api(wiring: ComponentWiring, api: RestAPI) -> None:
         definition[resource_id] = resource_properties
 
     method_ids: list[str] = []
-    for resolved, function_id in zip(routes, function_of, strict=True):
+    for resolved, function_id, target in zip(routes, function_of, target_of, strict=True):
+        own = target == {"Fn::GetAtt": [function_id, "Arn"]}
+        uri = ({"Fn::Sub": LAMBDA_URI % f"{function_id}.Arn"} if own
+               else {"Fn::Sub": [LAMBDA_URI % "Target", {"Target": target}]})
         route = resolved.route
         for method in route.methods:
             method_id = api.method_id(route.path, method)
@@ -96,7 +101,7 @@ def add_api(wiring: ComponentWiring, api: RestAPI) -> None:
                     # A Lambda integration is always a POST to Lambda's Invoke API,
                     # whatever the client's method.
                     "IntegrationHttpMethod": "POST",
-                    "Uri": {"Fn::Sub": LAMBDA_URI % function_id},
+                    "Uri": uri,
                 },
             }
             wiring.add_resource(method_id, "AWS::ApiGateway::Method", method_properties)
@@ -107,7 +112,7 @@ def add_api(wiring: ComponentWiring, api: RestAPI) -> None:
                 "AWS::Lambda::Permission",
                 {
                     "Action": "lambda:InvokeFunction",
-                    "FunctionName": {"Fn::GetAtt": [function_id, "Arn"]},
+                    "FunctionName": target,
                     "Principal": "apigateway.amazonaws.com",
                     "SourceArn": {"Fn::Sub": source_arn(api_id, route.path, method)},
                 },

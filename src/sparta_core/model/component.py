@@ -170,6 +170,9 @@ class ComponentWiring:
     custom_resources: Callable[..., dict[str, Any]] = field(
         default_factory=lambda: _unavailable("add_custom_resource")
     )
+    #: What callers invoke for a function (``sparta_invoke_target``), put here by the
+    #: marshall stage; ``None`` (or a ``None`` answer): the function itself.
+    invoke_targets: Callable[[LambdaFunction], Any] | None = None
     #: Function key -> resources exposed to it for discovery (see :meth:`expose`).
     exposed: dict[str, dict[str, dict[str, str]]] = field(default_factory=dict)
 
@@ -193,9 +196,13 @@ class ComponentWiring:
             )
         return function_id
 
-    def function_arn(self, function: LambdaFunction) -> dict[str, Any]:
-        """The ARN of ``function`` as a template value."""
-        return {"Fn::GetAtt": [self.function_id(function), "Arn"]}
+    def function_arn(self, function: LambdaFunction) -> Any:
+        """The ARN a component invokes ``function`` through, as a template value: the
+        function's own, unless a plugin redirects its callers (``sparta_invoke_target``,
+        e.g. to an alias)."""
+        function_id = self.function_id(function)
+        target = self.invoke_targets(function) if self.invoke_targets else None
+        return {"Fn::GetAtt": [function_id, "Arn"]} if target is None else target
 
     def child_id(self, *suffix: str) -> str:
         """A stable logical ID for a resource of this component: its prefix + ``suffix``."""

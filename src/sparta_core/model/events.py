@@ -42,6 +42,9 @@ class FunctionWiring:
     #: The marshall stage's custom resource framework, put here by that stage so that
     #: model code never imports it (see :meth:`add_custom_resource`).
     custom_resources: Callable[..., dict[str, Any]] | None = None
+    #: What callers invoke (a plugin's ``sparta_invoke_target``, e.g. an alias ARN);
+    #: ``None``: the function itself.
+    invoke_target: Any = None
 
     def add_custom_resource(
         self,
@@ -66,9 +69,20 @@ class FunctionWiring:
         return after_the_last_on(self.template, type_name, prop, value)
 
     @property
-    def function_arn(self) -> dict[str, Any]:
-        """The function's ARN as a template value."""
+    def function_arn(self) -> Any:
+        """The ARN callers invoke, as a template value: the function's, unless a plugin
+        redirects its callers (``sparta_invoke_target``, e.g. to an alias)."""
+        if self.invoke_target is not None:
+            return self.invoke_target
         return {"Fn::GetAtt": [self.logical_id, "Arn"]}
+
+    @property
+    def function_name(self) -> Any:
+        """``FunctionName`` for a resource that takes a name or an ARN (a mapping, a
+        permission): the function's ``Ref``, or the redirected target."""
+        if self.invoke_target is not None:
+            return self.invoke_target
+        return {"Ref": self.logical_id}
 
     def child_id(self, *suffix: str) -> str:
         """A stable logical ID for a resource belonging to this function."""

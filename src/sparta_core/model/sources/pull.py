@@ -136,7 +136,7 @@ class _PullSource(EventSource):
         arn = self.source_arn(wiring, target)
         properties: dict[str, Any] = {
             "EventSourceArn": arn,
-            "FunctionName": {"Ref": wiring.logical_id},
+            "FunctionName": wiring.function_name,
             "Enabled": self.enabled,
         }
         if self.batch_size is not None:

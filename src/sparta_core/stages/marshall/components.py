@@ -23,7 +23,12 @@ from sparta_core.errors import ServiceDefinitionError, StageError, TemplateError
 from sparta_core.model.component import Component, ComponentWiring
 from sparta_core.model.function import LambdaFunction
 from sparta_core.stages.marshall.custom_resources import add_custom_resource
-from sparta_core.stages.marshall.functions import archive_key, code_location, function_ids
+from sparta_core.stages.marshall.functions import (
+    archive_key,
+    code_location,
+    function_ids,
+    invoke_target,
+)
 
 #: Where the package stage keeps each asset's zip (``Archive``), by asset name (the
 #: package stage's ``ASSETS_STASH_KEY``; the key, not the module, is shared).
@@ -57,6 +62,7 @@ def wiring_for(ctx: ProvisionContext, template: Template, component: Component) 
         function_ids=_function_id,
         locations=partial(asset_location, ctx, template),
         custom_resources=partial(add_custom_resource, ctx, template),
+        invoke_targets=partial(invoke_target, ctx),
     )
 
 

@@ -8,6 +8,11 @@ which stack the function belongs to. ``sparta_runtime.discover()`` reads both in
 Lambda and in ``sparta invoke --remote``; a local ``sparta invoke`` knows the stack name
 but not the physical names (pass them with ``--env SPARTA_RESOURCES='{...}'``).
 
+Discovery is computed twice: when each function is marshalled, and again once the
+decorators have run (``refresh_discovery``, first thing in ``sparta_post_marshall``), so
+that a resource a plugin adds in ``sparta_decorate_function`` or
+``sparta_decorate_service`` is found when the function's environment refers to it.
+
 Referring to a resource makes the function depend on it in CloudFormation's order, so an
 event source whose target already depends on the function (an owned S3 bucket) exposes
 Sub fragments built from names instead of a ``Ref`` (see :meth:`FunctionWiring.expose`).
@@ -18,12 +23,15 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sparta_core.engine.template import referenced_ids
+from sparta_core.engine.context import ProvisionContext
+from sparta_core.engine.template import Template, referenced_ids
 from sparta_core.model.events import FunctionWiring
 from sparta_core.model.iam import IAMRoleDefinition
 from sparta_core.model.refs import to_cfn
 
 RESOURCES_VARIABLE = "SPARTA_RESOURCES"
+#: ``ctx.stash`` key: ``[(wiring, the value marshal set)]`` for each marshalled function.
+WIRINGS_STASH_KEY = "sparta.marshall.discovery"
 
 #: Attributes worth discovering besides Ref, by resource type (GetAtt names).
 ATTRIBUTES: dict[str, tuple[str, ...]] = {
@@ -80,8 +88,28 @@ def discovery_json(wiring: FunctionWiring) -> dict[str, Any] | None:
 
 
 def add_discovery(wiring: FunctionWiring, function_resource: dict[str, Any]) -> None:
-    """Set ``SPARTA_RESOURCES`` on the function's resource, when it depends on anything."""
+    """Set ``SPARTA_RESOURCES`` on the function's resource, when it depends on anything,
+    and remember the wiring for :func:`refresh_discovery`."""
     value = discovery_json(wiring)
     if value is not None:
         variables = function_resource["Properties"]["Environment"]["Variables"]
         variables[RESOURCES_VARIABLE] = value
+    if wiring.ctx is not None:
+        wiring.ctx.stash.setdefault(WIRINGS_STASH_KEY, []).append((wiring, value))
+
+
+def refresh_discovery(ctx: ProvisionContext, template: Template) -> None:
+    """Recompute ``SPARTA_RESOURCES`` of every function marshalled into ``template``,
+    now that decorators have added their resources. A value a plugin changed itself is
+    left as the plugin made it."""
+    for wiring, marshalled in ctx.stash.get(WIRINGS_STASH_KEY, []):
+        if wiring.template is not template:
+            continue  # a plugin replaced the marshalled template
+        resource = template.resources.get(wiring.logical_id)
+        variables = (resource or {}).get("Properties", {}).get("Environment", {}) \
+            .get("Variables")
+        if not isinstance(variables, dict) or variables.get(RESOURCES_VARIABLE) != marshalled:
+            continue
+        value = discovery_json(wiring)
+        if value is not None:
+            variables[RESOURCES_VARIABLE] = value

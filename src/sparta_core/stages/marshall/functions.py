@@ -132,3 +132,25 @@ def add_execution_role(
 def role_statements(role: dict[str, Any]) -> list[dict[str, Any]]:
     """The statement list of a role made by :func:`add_execution_role`."""
     return role["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+
+
+#: ``ctx.stash`` key: function key -> what its callers invoke (see :func:`invoke_target`).
+INVOKE_TARGETS_KEY = "sparta.invoke_targets"
+
+
+def invoke_target(ctx: ProvisionContext | None, function: LambdaFunction) -> Any:
+    """What callers invoke ``function`` through: the first plugin's answer to
+    ``sparta_invoke_target`` (an alias ARN, say), else ``None`` (the function itself).
+    Asked once per function and run."""
+    if ctx is None:
+        return None
+    from sparta_core.engine.hookcall import call_hook
+
+    targets = ctx.stash.setdefault(INVOKE_TARGETS_KEY, {})
+    if function.key not in targets:
+        answers = call_hook(
+            ctx.pluginmanager, "marshall", "sparta_invoke_target", firstresult=True,
+            ctx=ctx, function=function, logical_id=function.logical_id,
+        )
+        targets[function.key] = answers[0][1] if answers else None
+    return targets[function.key]

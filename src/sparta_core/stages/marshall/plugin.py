@@ -26,7 +26,7 @@ from sparta_core.model.function import LambdaFunction
 from sparta_core.model.refs import to_cfn
 from sparta_core.stages.marshall.components import marshal_components
 from sparta_core.stages.marshall.custom_resources import add_custom_resource
-from sparta_core.stages.marshall.discovery import add_discovery
+from sparta_core.stages.marshall.discovery import add_discovery, refresh_discovery
 from sparta_core.stages.marshall.function_url import add_function_url
 from sparta_core.stages.marshall.functions import (
     CODE_ARTIFACT,
@@ -35,6 +35,7 @@ from sparta_core.stages.marshall.functions import (
     archive_key,
     code_location,
     function_ids,
+    invoke_target,
     log_retention,
     logs_statement,
 )
@@ -109,6 +110,7 @@ def marshal_function(
     wiring = FunctionWiring(
         ctx=ctx, function=function, logical_id=ids["function"], template=template,
         statements=statements, custom_resources=partial(add_custom_resource, ctx, template),
+        invoke_target=invoke_target(ctx, function),
     )
     properties: dict[str, Any] = {
         "FunctionName": physical,
@@ -233,3 +235,9 @@ def sparta_marshall(ctx: ProvisionContext) -> Template:
     for output in service.outputs.values():
         template.add_output(output.name, output.value, output.description, output.export)
     return template
+
+
+@hookimpl(tryfirst=True)
+def sparta_post_marshall(ctx: ProvisionContext, template: Template) -> None:
+    """Before any other plugin's post-marshall: discovery sees what decorators added."""
+    refresh_discovery(ctx, template)

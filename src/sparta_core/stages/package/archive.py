@@ -16,7 +16,14 @@ from pathlib import Path
 from typing import Any
 
 from sparta_core.engine.context import Archive
+from sparta_core.engine.hookcall import running_plugin
 from sparta_core.errors import StageError
+
+
+def _plugin_origin() -> str:
+    """``plugin 'NAME'`` while a plugin's hook implementation adds an entry."""
+    plugin = running_plugin()
+    return f"plugin '{plugin}'" if plugin else ""
 
 
 @dataclass(frozen=True)
@@ -49,26 +56,21 @@ class ArchiveWriter:
         by default the file's own executable bit does."""
         if executable is None:
             executable = bool(path.stat().st_mode & stat.S_IXUSR)
-        self._add(name, _Entry(path, None, executable, origin))
+        self._add(name, _Entry(path, None, executable, origin or _plugin_origin()))
 
     def add_bytes(
         self, name: str, data: bytes | str, *, executable: bool = False, origin: str = ""
     ) -> None:
         """Add ``data`` as ``name``."""
         payload = data.encode() if isinstance(data, str) else data
-        self._add(name, _Entry(None, payload, executable, origin))
+        self._add(name, _Entry(None, payload, executable, origin or _plugin_origin()))
 
     def _add(self, name: str, entry: _Entry) -> None:
         name = name.replace(os.sep, "/").lstrip("/")
         if not name or name.endswith("/") or ".." in name.split("/"):
             raise StageError("package", f"bad archive entry name {name!r}")
         if name in self._entries or name in self._packed:
-            first = self._origin_of(name)
-            raise StageError(
-                "package",
-                f"archive entry '{name}' from {entry.origin or 'a plugin'} "
-                f"collides with {first}",
-            )
+            raise self._collision(name, entry.origin)
         self._entries[name] = entry
 
     def add_packed(self, path: Path, *, origin: str = "") -> None:
@@ -79,19 +81,23 @@ class ArchiveWriter:
 
         packed = PackedTree(path)
         self._packed_trees.append(packed)
+        origin = origin or _plugin_origin()
         for name in packed.index:
             if name in self._entries or name in self._packed:
-                first = self._origin_of(name)
-                raise StageError(
-                    "package",
-                    f"archive entry '{name}' from {origin or 'a plugin'} collides with {first}",
-                )
+                raise self._collision(name, origin)
             self._packed[name] = (packed, origin)
 
-    def _origin_of(self, name: str) -> str:
-        if name in self._entries:
-            return self._entries[name].origin or "an earlier entry"
-        return self._packed[name][1] or "an earlier entry"
+    def _collision(self, name: str, origin: str) -> StageError:
+        """The error for a second ``name``, naming both contributors; a plugin that
+        gave no origin of its own is named as the stage's culprit too."""
+        first = self._entries[name].origin if name in self._entries else self._packed[name][1]
+        first = f"the entry from {first}" if first else "an earlier entry"
+        blamed = running_plugin() if origin and origin == _plugin_origin() else None
+        return StageError(
+            "package",
+            f"archive entry '{name}' from {origin or 'a plugin'} collides with {first}",
+            blamed,
+        )
 
     def _fingerprint(self) -> str:
         """What the archive is made of, from names and file stats alone: equal

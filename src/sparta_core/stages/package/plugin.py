@@ -1,7 +1,8 @@
 """Built-in plugin ``package``: the one deterministic zip every function runs from.
 
 Writes ``.sparta/<service>-code.zip`` from the build's files and dependency trees, adds
-sparta's Lambda-side runtime as the top-level package ``sparta_runtime``, lets plugins add
+sparta's Lambda-side runtime as the top-level package ``sparta_runtime``, sparta's model and
+the plugins' model code the service module imports (``plugin_models``), lets plugins add
 files through ``sparta_archive`` while the writer is open, then checks Lambda's size
 limits so that an archive Lambda would refuse fails here, before anything is uploaded.
 
@@ -26,6 +27,7 @@ from sparta_core.stages.package.assets import (
     zip_assets,
 )
 from sparta_core.stages.package.files import tree_files
+from sparta_core.stages.package.plugin_models import add_plugin_models
 
 RUNTIME_PACKAGE = "sparta_runtime"
 #: Lambda's limits for a deployment package uploaded through S3.
@@ -113,6 +115,7 @@ def write_archive(ctx: ProvisionContext, path: Path, dependency_dirs: list[Path]
     add_runtime(writer)
     add_model(writer)
     add_runtime_files(ctx, writer)
+    add_plugin_models(ctx, writer)
     call_hook(ctx.pluginmanager, "package", "sparta_archive", ctx=ctx, archive=writer)
     archive = writer.close()
     check_lambda_limits(archive)
