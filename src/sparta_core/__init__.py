@@ -17,6 +17,8 @@ __version__ = "0.1.0"
 
 #: Public name -> the module that defines it.
 _EXPORTS = {
+    "HotswapAction": "sparta_core.engine.hotswap",
+    "ResourceDifference": "sparta_core.engine.hotswap",
     "CloudWatchLogsSubscription": "sparta_core.model.sources",
     "CodeCommitTrigger": "sparta_core.model.sources",
     "Asset": "sparta_core.model.component",
@@ -61,12 +63,14 @@ __all__ = [
     "EventSource",
     "FunctionWiring",
     "GetAtt",
+    "HotswapAction",
     "IAMRoleDefinition",
     "KinesisStream",
     "LambdaFunction",
     "LocalRoute",
     "Privilege",
     "Ref",
+    "ResourceDifference",
     "RestAPI",
     "S3Event",
     "S3Site",

@@ -40,6 +40,7 @@ if TYPE_CHECKING:
         S3Location,
         StackResult,
     )
+    from sparta_core.engine.hotswap import HotswapAction, ResourceDifference
     from sparta_core.engine.settings import Config, OptionParser
     from sparta_core.engine.template import Template
     from sparta_core.model.function import LambdaFunction
@@ -410,6 +411,45 @@ def sparta_provisioned(ctx: ProvisionContext, result: StackResult | None) -> Non
     """The run succeeded; ``result`` is ``ctx.result`` (``None`` with ``--noop``).
 
     Called on every implementation, last. Return value ignored.
+
+    ``spartaconf.py``: may implement it.
+    """
+
+
+# ---------------------------------------------------------------------------------------
+# Stage 16, fast path: provision --hotswap
+# ---------------------------------------------------------------------------------------
+
+
+@hookspec
+def sparta_hotswap(
+    ctx: ProvisionContext,
+    template: Template,
+    deployed: dict[str, Any],
+    changes: list[ResourceDifference],
+) -> list[HotswapAction] | None:
+    """Claim the differences your plugin can apply without CloudFormation, for
+    ``sparta provision --hotswap`` and ``sparta watch``.
+
+    Called on every implementation by the built-in ``sparta_converge`` when
+    ``--hotswap`` is given, after the artifacts are uploaded and the template is
+    validated, and only when the new ``template`` differs from the ``deployed`` one
+    (the stack's template as CloudFormation keeps it, with earlier hotswaps laid over
+    it) in nothing but some resources' ``Properties``: ``changes`` lists those
+    resources (:class:`~sparta_core.engine.hotswap.ResourceDifference`). Any other
+    difference (a resource added or removed, a parameter, an output) means a full
+    provision, and this hook is not called.
+
+    Return a list of :class:`~sparta_core.engine.hotswap.HotswapAction` for the
+    differences you can apply, or ``None``; change nothing in AWS yet. If every
+    difference is claimed, sparta runs every action's ``apply()`` in parallel and skips
+    CloudFormation (the stack then drifts from its template until the next full
+    provision); if one is left unclaimed, no action runs and sparta provisions in full,
+    naming it. A resource claimed twice goes to the first claim in pluggy's order (the
+    project's ``spartaconf.py`` first, the built-ins last). The built-in
+    ``hotswap-lambda`` claims an ``AWS::Lambda::Function`` whose only changed property
+    is ``Code`` and applies it with ``UpdateFunctionCode``, waiting until the update is
+    ``Successful``.
 
     ``spartaconf.py``: may implement it.
     """

@@ -128,7 +128,7 @@ def test_a_runtime_file_taking_a_project_files_name_is_one_error_line(cli, make_
     line = build_error(cli, make_project, body, FILES)
     assert line.startswith("error: ")
     assert "archive entry 'alerts.py' from runtime file of AlertTopic 'alerts' collides " \
-           "with project file alerts.py" in line, line
+           "with the entry from project file alerts.py" in line, line
 
 
 def test_a_logical_id_collision_is_one_error_line_naming_both(cli, make_project):

@@ -23,6 +23,8 @@ NOOP_ORDER = [
     "sparta_archive",
     "sparta_pre_marshall",
     "sparta_marshall",
+    "sparta_invoke_target",  # asked once per function while marshall writes it
+    "sparta_invoke_target",
     "sparta_decorate_function",
     "sparta_decorate_function",
     "sparta_decorate_service",

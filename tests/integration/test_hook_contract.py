@@ -37,7 +37,8 @@ def test_pluggy_monitoring_sees_every_hook_of_a_real_provision(cli, hello):
     assert stages == [
         "sparta_validate_service", "sparta_pre_build", "sparta_build", "sparta_post_build",
         "sparta_package", "sparta_archive", "sparta_upload", "sparta_pre_marshall",
-        "sparta_marshall", "sparta_decorate_function", "sparta_decorate_service",
+        "sparta_marshall", "sparta_invoke_target", "sparta_decorate_function",
+        "sparta_decorate_service",
         "sparta_post_marshall", "sparta_validate_template", "sparta_converge",
         "sparta_provisioned",
     ]

@@ -44,7 +44,11 @@ def test_provision_creates_the_stack_and_the_functions_run(cli, hello, aws, cfn_
     tags = {tag["Key"]: tag["Value"] for tag in described["Tags"]}
     assert tags["team"] == "core"
     assert tags["sparta:version"] == "0.1.0"
-    assert len(tags["sparta:build-id"]) == 16
+    # The build id is in the template's Metadata: a stack tag would be copied onto
+    # every resource, so every build would touch them all.
+    assert "sparta:build-id" not in tags
+    deployed = aws("cloudformation").get_template(StackName="hello")["TemplateBody"]
+    assert len(deployed["Metadata"]["sparta:build-id"]) == 16
     outputs = {o["OutputKey"]: o["OutputValue"] for o in described["Outputs"]}
     assert outputs["GreetFunctionArn"].endswith(":function:hello-greet")
     # Events streamed while CloudFormation worked, one line per resource event.
@@ -164,14 +168,30 @@ def test_a_failed_first_create_is_explained_and_recovered(cli, hello, aws):
     assert invoke_remote(cli, hello, "greet", {"name": "again"}) == {"message": "Hello, again!"}
 
 
-def test_without_a_terminal_provision_refuses_without_yes(cli, hello, aws):
+def test_without_a_terminal_provision_refuses_without_yes_what_broadens_iam(cli, hello, aws):
+    # The first create makes two roles: that broadens IAM, which needs --yes by default.
     result = cli("provision", project=hello, ok=False)
 
     assert result.exit_code == 1
     [error] = error_lines(result.output)
-    assert "not executed; nothing changed" in error and "--yes" in error
+    assert "not executed: it broadens IAM" in error and "nothing changed" in error
+    assert "--yes" in error
     assert "+ Add     GreetFunction" in result.output  # shown before asking
+    assert "GreetRole   new role" in result.output  # and what broadens IAM
     assert stack(aws, "hello") is None  # the empty review stack was removed too
+
+
+def test_without_a_terminal_a_change_that_does_not_broaden_iam_deploys_without_yes(
+        cli, hello, aws):
+    # --require-approval broadening (the default), as in the AWS CDK.
+    cli("provision", "--yes", project=hello)
+    greetings = hello / "hello" / "greetings.py"
+    greetings.write_text(greetings.read_text().replace("{name}!", "{name}!!"))
+
+    result = cli("provision", project=hello)
+
+    assert "hello: UPDATE_COMPLETE (updated; code uploaded)" in result.stdout
+    assert "IAM changes" not in result.output
 
 
 def test_a_missing_bucket_fails_before_anything_changes(cli, tmp_path, hello, aws):

@@ -78,7 +78,10 @@ def test_status_shows_status_tags_outputs_and_events(cli, hello):
 
     assert result.stdout.startswith("hello: CREATE_COMPLETE")
     assert "owner = me" in result.stdout
-    assert "sparta:build-id = " in result.stdout
+    # The build id is read from the deployed template's Metadata, not from the tags.
+    assert "sparta:build-id" not in result.stdout
+    built = json.loads((hello / ".sparta" / "hello-template.json").read_text())
+    assert f"  build id      {built['Metadata']['sparta:build-id']}" in result.stdout
     assert "GreetFunctionArn" in result.stdout
     assert "last events:" in result.stdout
     assert "CREATE_COMPLETE              hello" in result.stdout

@@ -89,9 +89,12 @@ def test_plan_discards_instead_of_executing():
     assert kinds(plan(desired(), remote("CREATE_COMPLETE"), execute=False))[-1] is DiscardChangeSet
 
 
-def test_a_failed_rollback_blocks_with_the_command_that_continues_it():
+def test_a_failed_rollback_is_continued_and_plan_is_blocked_with_the_command():
+    from sparta_core.stages.converge.planner import ContinueRollback
+
+    assert kinds(plan(desired(), remote("UPDATE_ROLLBACK_FAILED"))) == [ContinueRollback]
     with pytest.raises(StackBlockedError) as raised:
-        plan(desired(), remote("UPDATE_ROLLBACK_FAILED"))
+        plan(desired(), remote("UPDATE_ROLLBACK_FAILED"), execute=False)
     message = str(raised.value)
     assert "aws cloudformation continue-update-rollback --stack-name svc --region eu-west-1" in (
         message

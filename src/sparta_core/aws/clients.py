@@ -9,8 +9,12 @@ retries and the endpoint are decided here and nowhere else:
 * region: ``--region`` / ``[tool.sparta] region``, else the session's (``AWS_REGION``,
   ``AWS_DEFAULT_REGION``, the profile), else ``us-east-1`` with ``--local``; no region
   at all is an error;
-* retries: botocore's ``standard`` mode (throttling and transient errors are retried with
-  backoff);
+* retries and deadlines: botocore's ``standard`` mode (throttling and transient errors are
+  retried with backoff), with a bounded number of attempts and timeouts chosen so that a
+  call to an endpoint that never answers fails within :data:`AWS_TIMEOUT` seconds
+  (``SPARTA_AWS_TIMEOUT`` sets another deadline); see :func:`call_timeouts`. The read
+  timeout applies to each socket read, so it resets while bytes move: a long upload is
+  never cut while it makes progress;
 * endpoint: ``--endpoint-url`` / ``[tool.sparta] endpoint-url``, else the local endpoint
   with ``--local`` (started on first use, see :mod:`sparta_core.aws.local`), else whatever
   boto3 itself reads (``AWS_ENDPOINT_URL``, ``AWS_ENDPOINT_URL_<SERVICE>``, the profile).
@@ -24,6 +28,14 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, Any
 
+from sparta_core.aws.deadline import (  # noqa: F401 - names callers use from here
+    AWS_TIMEOUT,
+    TIMEOUT_ENV,
+    CallTimeouts,
+    call_deadline,
+    call_timeouts,
+    upload_wait,
+)
 from sparta_core.errors import (
     ConfigError,
 )
@@ -127,12 +139,23 @@ class Aws:
                 raise ConfigError(f"AWS profile: {error}") from None
         return self._session
 
-    def client(self, service: str) -> Any:
-        """A boto3 client for ``service`` with sparta's region, retries and endpoint."""
-        if service not in self._clients:
-            self._clients[service] = self._make_client(service, connect_timeout=10,
-                                                       max_attempts=6)
-        return self._clients[service]
+    @property
+    def timeouts(self) -> CallTimeouts:
+        """The deadline every call keeps, and the botocore settings that keep it."""
+        return call_timeouts(call_deadline())
+
+    def client(self, service: str, *, wait: float = 0.0) -> Any:
+        """A boto3 client for ``service`` with sparta's region, retries, deadline and
+        endpoint. ``wait``: seconds the service may legitimately take to answer (a
+        synchronous Lambda invoke runs the function first), added to the read timeout."""
+        key = service if not wait else f"{service}:wait={wait}"
+        if key not in self._clients:
+            timeouts = self.timeouts
+            self._clients[key] = self._make_client(
+                service, connect_timeout=timeouts.connect, max_attempts=timeouts.attempts,
+                read_timeout=timeouts.read + wait,
+            )
+        return self._clients[key]
 
     def probe_client(self, service: str) -> Any:
         """Like :meth:`client`, but quick to give up on a connection: a short connect
@@ -141,21 +164,25 @@ class Aws:
         whose standard retry mode rides out throttling."""
         key = f"probe:{service}"
         if key not in self._clients:
+            timeouts = self.timeouts
             self._clients[key] = self._make_client(
-                service, connect_timeout=PROBE_CONNECT_TIMEOUT, max_attempts=PROBE_MAX_ATTEMPTS
+                service, connect_timeout=min(PROBE_CONNECT_TIMEOUT, timeouts.connect),
+                max_attempts=min(PROBE_MAX_ATTEMPTS, timeouts.attempts),
+                read_timeout=timeouts.read,
             )
         return self._clients[key]
 
-    def _make_client(self, service: str, *, connect_timeout: int, max_attempts: int) -> Any:
+    def _make_client(self, service: str, *, connect_timeout: float, max_attempts: int,
+                     read_timeout: float) -> Any:
         from botocore.config import Config
 
         from sparta_core import __version__
 
         config = Config(
-            retries={"mode": "standard", "max_attempts": max_attempts},
+            retries={"mode": "standard", "total_max_attempts": max_attempts},
             user_agent_extra=f"sparta/{__version__}",
             connect_timeout=connect_timeout,
-            read_timeout=60,
+            read_timeout=read_timeout,
             # A custom endpoint seldom resolves bucket subdomains; path style always works.
             s3={"addressing_style": "path"} if self.endpoint_url else None,
         )

@@ -27,6 +27,16 @@ def error_message(error: BaseException) -> str:
     return str(error)
 
 
+def deadline_text() -> str:
+    """The call deadline in force, for messages: ``30 s (SPARTA_AWS_TIMEOUT)``."""
+    from sparta_core.aws.deadline import TIMEOUT_ENV, call_deadline
+
+    try:
+        return f"{call_deadline():g} s, {TIMEOUT_ENV}"
+    except SpartaError:
+        return TIMEOUT_ENV
+
+
 def explain(error: BaseException, doing: str, aws: Aws | None = None) -> SpartaError:
     """Turn a botocore failure met while ``doing`` something into a one-line error.
 
@@ -44,6 +54,9 @@ def explain(error: BaseException, doing: str, aws: Aws | None = None) -> SpartaE
     if isinstance(error, (bx.EndpointConnectionError, bx.ConnectTimeoutError,
                           bx.ConnectionClosedError)):
         return AwsError(f"{doing}: cannot reach {where}: {error}")
+    if isinstance(error, bx.ReadTimeoutError):
+        return AwsError(f"{doing}: {where} accepted the connection but did not answer "
+                        f"within the deadline ({deadline_text()}): {error}")
     if isinstance(error, bx.TokenRetrievalError):
         return AwsError(f"{doing}: {error} (log in again, e.g. `aws sso login`)")
     code = error_code(error)

@@ -6,7 +6,9 @@ it needs in the archive (first on ``sys.path``, like ``/var/task``), in the stan
 library, or in what Lambda's runtime provides (boto3 and its dependencies, last on the
 path, like ``/var/runtime``).
 
-Usage: ``bootstrap.py TASK_ROOT RUNTIME_DIR EVENT_FILE RESULT_FILE``. The function's
+Usage: ``bootstrap.py TASK_ROOT RUNTIME_DIR EVENT_FILE RESULT_FILE [LAYER_PATHS]``;
+``LAYER_PATHS`` (``os.pathsep``-separated: the layers' ``python/`` folders) come right
+after the task root on ``sys.path``, as ``/opt/python`` does in Lambda. The function's
 settings come from the environment, as in Lambda (``_HANDLER``,
 ``AWS_LAMBDA_FUNCTION_NAME``...); ``SPARTA_INVOKE_DEADLINE_MS`` is the deadline (epoch
 milliseconds). The result file receives ``{"result": ...}`` or ``{"error": {...}}``.
@@ -50,9 +52,10 @@ def _error(error_type: str, message: str, trace: list[str] | None = None) -> dic
 
 
 def run(
-    task_root: str, runtime_dir: str, event_file: str, invocation: dict[str, str]
+    task_root: str, runtime_dir: str, event_file: str, invocation: dict[str, str],
+    layer_paths: str = "",
 ) -> dict[str, Any]:
-    sys.path.insert(0, task_root)
+    sys.path[0:0] = [task_root, *(path for path in layer_paths.split(os.pathsep) if path)]
     if runtime_dir and os.path.isdir(runtime_dir):
         sys.path.append(runtime_dir)
     os.chdir(task_root)
@@ -90,6 +93,7 @@ def run(
 
 def main() -> None:
     task_root, runtime_dir, event_file, result_file = sys.argv[1:5]
+    layer_paths = sys.argv[5] if len(sys.argv) > 5 else ""
     # What sparta tells the runtime about this invocation; Lambda's own environment has
     # no such variables, so the handler must not see them.
     invocation = {
@@ -100,7 +104,7 @@ def main() -> None:
     request_id = invocation["SPARTA_INVOKE_REQUEST_ID"]
     print(f"START RequestId: {request_id} Version: $LATEST", file=sys.stderr, flush=True)
     started = time.perf_counter()
-    outcome = run(task_root, runtime_dir, event_file, invocation)
+    outcome = run(task_root, runtime_dir, event_file, invocation, layer_paths)
     duration = (time.perf_counter() - started) * 1000
     with open(result_file, "w", encoding="utf-8") as handle:
         json.dump(outcome, handle)

@@ -22,7 +22,7 @@ import tempfile
 import time
 import uuid
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
@@ -194,6 +194,9 @@ class LocalBuild:
     template: Any
     task_roots: dict[str, Path]
     region: str
+    #: Architecture -> the ``python/`` folder of its unpacked dependency layer, with
+    #: ``layer = true`` (Lambda puts a layer's python/ on the path after the code).
+    layer_paths: dict[str, str] = field(default_factory=dict)
 
 
 def prepare(ctx: ProvisionContext) -> LocalBuild:
@@ -205,12 +208,18 @@ def prepare(ctx: ProvisionContext) -> LocalBuild:
     workflow = Workflow(ctx)
     primary = workflow.build()
     template = workflow.marshall()
+    from sparta_core.stages.package.layer import layers_of
+
     roots = {}
     for architecture, archive in {ctx.service.architecture: primary, **ctx.archives}.items():
         roots[architecture] = unpack(archive.path, archive.sha256, ctx.work_dir)
+    layer_paths = {
+        architecture: str(unpack(layer.path, layer.sha256, ctx.work_dir) / "python")
+        for architecture, layer in layers_of(ctx).items()
+    }
     region = ctx.settings.region or os.environ.get("AWS_REGION") or os.environ.get(
         "AWS_DEFAULT_REGION") or "us-east-1"
-    return LocalBuild(template, roots, region)
+    return LocalBuild(template, roots, region, layer_paths)
 
 
 def invoke_local(
@@ -243,8 +252,9 @@ def run_local(
     }
     # A function on another architecture than the service's runs from the archive of
     # its architecture, when its dependencies gave it one (see the package stage).
-    task_root = build.task_roots.get(
-        ctx.service.architecture_of(function), build.task_roots[ctx.service.architecture])
+    architecture = ctx.service.architecture_of(function)
+    task_root = build.task_roots.get(architecture, build.task_roots[ctx.service.architecture])
+    layer_paths = build.layer_paths.get(architecture, "")
     region = build.region
     env = function_environment(ctx, function, region, environment, variables, parameters)
     if ctx.settings.local:
@@ -265,7 +275,8 @@ def run_local(
         # -u: what the handler prints reaches us at once, so output written before a
         # timeout is kept (Lambda keeps the logs of a timed-out invocation).
         command = [sys.executable, "-I", "-S", "-u", str(bootstrap), str(task_root),
-                   str(runtime_dir(ctx.work_dir)), str(event_file), str(result_file)]
+                   str(runtime_dir(ctx.work_dir)), str(event_file), str(result_file),
+                   layer_paths]
         ctx.reporter.detail(f"running {function.handler} from {task_root}")
         if not run_handler(command, env, function.timeout + 1.0):
             message = f"Task timed out after {function.timeout:.2f} seconds"
@@ -380,7 +391,8 @@ def invoke_remote(ctx: ProvisionContext, function: LambdaFunction, event: Any) -
 
     aws = aws_module.for_context(ctx)
     physical = ctx.service.physical_name(function)
-    client = aws.client("lambda")
+    # A synchronous invoke answers once the function has run: up to its timeout.
+    client = aws.client("lambda", wait=float(function.timeout))
     started_ms = int(time.time() * 1000) - 1000
     try:
         response = client.invoke(FunctionName=physical, Payload=json.dumps(event).encode(),

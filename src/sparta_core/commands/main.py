@@ -44,6 +44,7 @@ COMMANDS: dict[str, str] = {
     "plugins": "sparta_core.commands.plugins",
     "provision": "sparta_core.commands.provision",
     "status": "sparta_core.commands.status",
+    "watch": "sparta_core.commands.watch",
 }
 
 

@@ -36,13 +36,15 @@ def deploy_context(
     params: tuple[str, ...] = (),
     build_id: str | None = None,
     noop: bool | None = False,
+    require_approval: str | None = None,
 ) -> Any:
     """A ``ProvisionContext`` for ``command``: ``--tag``/``--param`` are added to the
     configured tags and params (a flag wins over the file for the same key).
     ``noop=None`` keeps the configured ``noop`` (``SPARTA_NOOP``, ``[tool.sparta]``)."""
     from sparta_core.engine.settings import parse_pairs
 
-    session = open_session(ctx, **{"s3-bucket": s3_bucket, "build-id": build_id})
+    session = open_session(ctx, **{"s3-bucket": s3_bucket, "build-id": build_id,
+                                   "require-approval": require_approval})
     overrides: dict[str, Any] = {"yes": yes}
     if noop is not None:
         overrides["noop"] = noop
@@ -84,5 +86,10 @@ force_option = click.option("--force", is_flag=True,
                             help="Rebuild the dependencies from scratch, ignoring the cache.")
 
 
+require_approval_option = click.option(
+    "--require-approval", type=click.Choice(["never", "broadening", "any-change"]),
+    default=None, help="Which change sets need a yes (or --yes): those that broaden IAM "
+    "(default, also [tool.sparta] require-approval), every one, or none.",
+)
 yes_option = click.option("--yes", "-y", is_flag=True,
                           help="Do not ask for confirmation (needed without a terminal).")

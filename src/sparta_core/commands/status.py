@@ -12,7 +12,7 @@ from sparta_core.commands.options import deploy_context, print_outputs
 def status(ctx: click.Context) -> None:
     """Stack status, parameters, tags, outputs and last events."""
     from sparta_core.stages.converge.events import format_event
-    from sparta_core.stages.converge.operations import read_status
+    from sparta_core.stages.converge.operations import read_build_id, read_status
 
     run = deploy_context(ctx, "status")
     state, events = read_status(run)
@@ -24,6 +24,9 @@ def status(ctx: click.Context) -> None:
     click.echo(f"  stack id      {state.stack_id}")
     if state.last_updated is not None:
         click.echo(f"  last updated  {state.last_updated}")
+    build_id = read_build_id(run, state)
+    if build_id:
+        click.echo(f"  build id      {build_id}")
     for title, values in (("parameters", state.parameters), ("tags", state.tags)):
         if values:
             click.echo(f"{title}:")

@@ -54,6 +54,7 @@ BUILTIN_PLUGINS: dict[str, str] = {
     "validate-template": "sparta_core.stages.validate.template",
     "upload": "sparta_core.stages.upload.plugin",
     "converge": "sparta_core.stages.converge.plugin",
+    "hotswap-lambda": "sparta_core.stages.converge.hotswap_lambda",
     "custom-resources": "sparta_core.stages.marshall.custom_resource_types",
     "validate-cycles": "sparta_core.stages.validate.cycles",
     "local-routes": "sparta_core.stages.serve.routes",

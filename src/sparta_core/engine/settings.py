@@ -102,6 +102,18 @@ def _as_retention(value: Any, key: str) -> int | str:
     return value
 
 
+#: ``require-approval``: which change sets need a yes (DESIGN §2, after the AWS CDK).
+APPROVAL_POLICIES = ("never", "broadening", "any-change")
+
+
+def _as_approval(value: Any, key: str) -> str:
+    policy = _as_str(value, key)
+    if policy not in APPROVAL_POLICIES:
+        raise ConfigError(f"setting '{key}' must be one of {', '.join(APPROVAL_POLICIES)}, "
+                          f"got {policy!r}")
+    return policy
+
+
 #: The settings sparta itself reads: key in [tool.sparta] -> (field, converter).
 CORE_KEYS: dict[str, tuple[str, Callable[[Any, str], Any]]] = {
     "service": ("service_ref", _as_str),
@@ -125,6 +137,8 @@ CORE_KEYS: dict[str, tuple[str, Callable[[Any, str], Any]]] = {
     "force": ("force", _as_bool),
     "installer": ("installer", _as_str),
     "log-retention-days": ("log_retention_days", _as_retention),
+    "require-approval": ("require_approval", _as_approval),
+    "layer": ("layer", _as_bool),
 }
 
 #: What each key of ``[tool.sparta]`` takes and does: (type, default, help). The source
@@ -162,6 +176,11 @@ KEY_DOCS: dict[str, tuple[str, str, str]] = {
     "log-retention-days": ("int | \"never\"", "30", "Days every function's log group keeps "
                                                     "events, unless the function says "
                                                     "otherwise."),
+    "layer": ("bool", "false", "Put the dependencies in a content-addressed Lambda layer; "
+                               "the function archive holds only the project's code."),
+    "require-approval": ('"never" | "broadening" | "any-change"', '"broadening"',
+                         "Which changes need a yes at the terminal (or `--yes`) before the "
+                         "change set runs: IAM broadening, every change, or none."),
     "stages": ("table of tables", "{}", "`[tool.sparta.stages.NAME]`: the same keys, laid "
                                         "over these for `--stage NAME`."),
 }
@@ -214,6 +233,13 @@ class Settings:
     #: ``--stage NAME`` / ``SPARTA_STAGE``: the service is deployed as the stack
     #: ``<service>-<stage>`` with ``[tool.sparta.stages.NAME]`` laid over the settings.
     stage: str | None = None
+    #: ``--require-approval``: ``broadening`` (a change set that broadens IAM needs a yes),
+    #: ``any-change`` (every change set does) or ``never``.
+    require_approval: str = "broadening"
+    #: ``provision --hotswap`` (and ``watch``): apply a code-only change directly.
+    hotswap: bool = False
+    #: ``layer = true``: the dependencies go to a Lambda layer, the archive holds the code.
+    layer: bool = False
 
     @property
     def output_dir(self) -> Path:

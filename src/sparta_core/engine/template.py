@@ -86,6 +86,7 @@ class Template:
         self._conditions: dict[str, Any] = {}
         self._resources: dict[str, dict[str, Any]] = {}
         self._outputs: dict[str, dict[str, Any]] = {}
+        self._metadata: dict[str, Any] = {}
         self._owners: dict[str, str] = {}
         self._json: tuple[str, str] | None = None
 
@@ -161,6 +162,12 @@ class Template:
             parameter["Default"] = default
         self._parameters[name] = parameter
 
+    def set_metadata(self, key: str, value: Any) -> None:
+        """Set ``key`` of the template's top-level ``Metadata`` (sparta keeps its build id
+        there, as ``sparta:build-id``: unlike a stack tag, it is not copied onto every
+        resource, so a code-only change changes only the functions' code)."""
+        self._metadata[key] = to_cfn(value)
+
     def add_condition(self, name: str, expression: Any) -> None:
         self._check_unique(name, "condition")
         self._conditions[name] = to_cfn(expression)
@@ -207,11 +214,18 @@ class Template:
     def parameters(self) -> Mapping[str, dict[str, Any]]:
         return MappingProxyType(self._parameters)
 
+    @property
+    def metadata(self) -> Mapping[str, Any]:
+        """Read-only view of the top-level ``Metadata``."""
+        return MappingProxyType(self._metadata)
+
     def owner_of(self, logical_id: str) -> str | None:
         return self._owners.get(logical_id)
 
     def to_dict(self) -> dict[str, Any]:
         body = dict(self._body)
+        if self._metadata:
+            body["Metadata"] = self._metadata
         if self._parameters:
             body["Parameters"] = self._parameters
         if self._conditions:

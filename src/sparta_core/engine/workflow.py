@@ -40,6 +40,8 @@ from sparta_core.engine.template import Template
 from sparta_core.errors import SpartaError, StageError, TemplateError
 
 TEMPLATE_FORMATS = ("json", "yaml")
+#: The key of the build id in the template's top-level ``Metadata``.
+BUILD_ID_KEY = "sparta:build-id"
 
 
 class Workflow:
@@ -136,6 +138,9 @@ class Workflow:
         self.event("pre-marshall", "sparta_pre_marshall", ctx=ctx)
         with ctx.reporter.stage("marshall"):
             template = self.provide("marshall", "sparta_marshall", Template, ctx=ctx)
+        # The build id lives in the template's Metadata, not in stack tags, which
+        # CloudFormation copies onto every resource (DESIGN §6).
+        template.set_metadata(BUILD_ID_KEY, ctx.build_id)
         ctx.template = template
         with ctx.reporter.stage("decorate"):
             self.decorate(template)

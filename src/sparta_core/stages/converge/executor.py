@@ -1,7 +1,10 @@
 """The executor: runs the planner's steps against CloudFormation and S3.
 
-Consent: a change set is printed before it is executed, and executing it (or deleting a
-stack whose first create failed) needs consent. ``--yes`` gives it. Otherwise sparta asks
+Consent: a change set is printed before it is executed, with what it broadens in IAM;
+whether executing it needs a yes is decided by the run's
+:class:`~sparta_core.stages.converge.approval.Approval` (``--require-approval``; without
+one, every change set needs it). Deleting a stack whose
+first create failed always needs consent. ``--yes`` gives it. Otherwise sparta asks
 on the terminal; without a terminal (CI, pipes) it never waits for input: it deletes
 the change set it made, changes nothing, and fails with a message that says to re-run
 with ``--yes``.
@@ -19,6 +22,7 @@ from sparta_core.aws.clients import Aws
 from sparta_core.aws.errors import error_code, error_message, explain
 from sparta_core.engine.reporter import Reporter
 from sparta_core.errors import ConsentError, DeployError, InterruptedWaitError
+from sparta_core.stages.converge.approval import Approval
 from sparta_core.stages.converge.events import (
     EventStream,
     StackEvent,
@@ -27,7 +31,9 @@ from sparta_core.stages.converge.events import (
     root_cause,
     slowest,
 )
+from sparta_core.stages.converge.locking import Contended, Guard, contended, unexecuted_on
 from sparta_core.stages.converge.planner import (
+    ContinueRollback,
     CreateChangeSet,
     DeleteFailedStack,
     DiscardChangeSet,
@@ -39,12 +45,7 @@ from sparta_core.stages.converge.planner import (
     WaitForStack,
     format_change_set,
 )
-from sparta_core.stages.converge.state import (
-    SUCCESS,
-    StackState,
-    continue_rollback_command,
-    read_stack,
-)
+from sparta_core.stages.converge.state import SUCCESS, StackState, read_stack
 
 #: StatusReason of a change set that changes nothing (AWS, MiniStack and moto agree).
 EMPTY_MARKERS = ("didn't contain changes", "no updates are to be performed")
@@ -99,6 +100,8 @@ class Outcome:
     slowest: list[tuple[str, float]] = field(default_factory=list)
     change_set_type: str = ""
     change_set_id: str = ""
+    #: What the change set broadens in IAM (the approval table), if it was computed.
+    broadening: list[Any] = field(default_factory=list)
 
 
 class Executor:
@@ -111,8 +114,12 @@ class Executor:
         reporter: Reporter,
         consent: Consent,
         show: Callable[[str], None] | None = None,
+        approval: Approval | None = None,
     ) -> None:
         self.aws = aws
+        self.approval = approval
+        #: The run's ticket on the stack (see :mod:`~sparta_core.stages.converge.locking`).
+        self.guard: Guard | None = None
         self.cloudformation = aws.client("cloudformation")
         self.reporter = reporter
         self.consent = consent
@@ -129,6 +136,10 @@ class Executor:
                 self.wait_for(step.stack)
             elif isinstance(step, DeleteFailedStack):
                 self.delete_failed(step.stack)
+            elif isinstance(step, ContinueRollback):
+                from sparta_core.stages.converge.recovery import continue_rollback
+
+                continue_rollback(self, step.stack)
             elif isinstance(step, UploadTemplate):
                 self.upload_template(step)
             elif isinstance(step, CreateChangeSet):
@@ -243,9 +254,11 @@ class Executor:
                 Parameters=step.api_parameters(),
                 Tags=[{"Key": key, "Value": value} for key, value in step.tags],
                 Capabilities=list(step.capabilities),
-                Description=f"sparta {__version__}",
+                Description=self.guard.description if self.guard else f"sparta {__version__}",
             )
         except Exception as error:
+            if self.guard is not None and contended(error):
+                raise Contended() from None  # the stack changed since it was read
             if error_code(error) == "ValidationError":
                 raise DeployError(
                     f"CloudFormation refused the template of stack {step.stack_name}: "
@@ -256,7 +269,16 @@ class Executor:
         outcome.stack_id = response["StackId"]
         outcome.change_set_id = response["Id"]
         outcome.change_set_type = step.change_set_type
-        description = self._wait_for_change_set(response["Id"], response["StackId"])
+        try:
+            description = self._wait_for_change_set(response["Id"], response["StackId"])
+            if self.guard is not None and description.get("Status") == "CREATE_COMPLETE":
+                self.guard.check(response["Id"], response["StackId"])
+        except BaseException as error:
+            # Interrupted, cut off, or another run goes first: the change set goes.
+            self.discard_quietly(response["Id"], step, response["StackId"])
+            if self.guard is not None and contended(error):
+                raise Contended() from None
+            raise
         outcome.changes = self._changes(description)
         status = description.get("Status")
         reason = description.get("StatusReason") or ""
@@ -303,8 +325,11 @@ class Executor:
             self.reporter.detail(f"deleting change set {step.change_set_name}: {error}")
         if step.change_set_type == "CREATE":
             state = read_stack(self.cloudformation, stack_id)
-            if state is not None and state.status == "REVIEW_IN_PROGRESS":
-                self.cloudformation.delete_stack(StackName=stack_id)
+            # Not while another run's change set waits on it: that run creates it.
+            if (state is not None and state.status == "REVIEW_IN_PROGRESS"
+                    and not unexecuted_on(self.cloudformation, step.stack_name,
+                                          state.stack_id)):
+                self.cloudformation.delete_stack(StackName=state.stack_id)
 
     def _no_changes(self, step: CreateChangeSet, outcome: Outcome) -> None:
         self._discard(outcome.change_set_id, step, outcome.stack_id or step.stack_name)
@@ -321,6 +346,9 @@ class Executor:
             return
         for line in format_change_set(step, outcome.changes):
             self.show(line)
+        if self.approval is not None:
+            outcome.broadening = self.approval.show(self.cloudformation, outcome.stack_id,
+                                                    step.change_set_type, self.show)
         self._discard(outcome.change_set_id, step, outcome.stack_id or step.stack_name)
         state = read_stack(self.cloudformation, step.stack_name)
         outcome.status = state.status if state else "DOES_NOT_EXIST"
@@ -345,16 +373,23 @@ class Executor:
         for line in format_change_set(step, outcome.changes):
             self.show(line)
         try:
-            self.consent(
-                f"Execute change set {step.change_set_name} on stack {step.stack_name}?",
-                f"change set for stack {step.stack_name} not executed; nothing changed",
-            )
-        except ConsentError:
-            self._discard(outcome.change_set_id, step, outcome.stack_id)
+            self.approve(step, outcome)
+            if self.guard is not None:
+                self.guard.check(outcome.change_set_id, outcome.stack_id)
+        except BaseException:
+            # Refused, interrupted, or the connection is gone: the change set sparta
+            # made must not outlive the run (best effort: the connection may be cut).
+            self.discard_quietly(outcome.change_set_id, step, outcome.stack_id)
             raise
         stream = EventStream(self.cloudformation, outcome.stack_id)
         stream.mark()
-        self.cloudformation.execute_change_set(ChangeSetName=outcome.change_set_id)
+        try:
+            self.cloudformation.execute_change_set(ChangeSetName=outcome.change_set_id)
+        except Exception as error:
+            if self.guard is not None and contended(error):
+                raise Contended() from None  # another run executed first
+            self.discard_quietly(outcome.change_set_id, step, outcome.stack_id)
+            raise
         stack = StackState(step.stack_name, outcome.stack_id, "EXECUTING")
         state = self.wait(stack, stream)
         outcome.events = stream.events
@@ -367,26 +402,34 @@ class Executor:
         if state.status not in SUCCESS:
             raise DeployError(self.failure_message(step, state, stream.events))
 
+    def approve(self, step: CreateChangeSet, outcome: Outcome) -> None:
+        """Show what the change set broadens and get the yes it needs (or raise)."""
+        question = f"Execute change set {step.change_set_name} on stack {step.stack_name}?"
+        refusal = f"change set for stack {step.stack_name} not executed; nothing changed"
+        if self.approval is not None:
+            outcome.broadening = self.approval.show(self.cloudformation, outcome.stack_id,
+                                                    step.change_set_type, self.show)
+            if not self.approval.needed():
+                return
+            question, refusal = self.approval.question_and_refusal(step.stack_name,
+                                                                   step.change_set_name)
+        self.consent(question, refusal)
+
+    def discard_quietly(self, change_set_id: str, step: CreateChangeSet,
+                        stack_id: str | None) -> None:
+        """:meth:`_discard`, reporting (not raising) what stops it."""
+        try:
+            self._discard(change_set_id, step, stack_id or step.stack_name)
+        except Exception as error:
+            self.reporter.warn(
+                f"could not delete change set {step.change_set_name} of stack "
+                f"{step.stack_name} ({type(error).__name__}: {error}); the next sparta run "
+                "deletes it"
+            )
+
     def failure_message(self, step: CreateChangeSet, state: StackState,
                         events: list[StackEvent]) -> str:
         """One line: what failed, the root cause, the state left, what to do next."""
-        cause = describe_cause(root_cause(events))
-        name = step.stack_name
-        if state.status in ("ROLLBACK_COMPLETE", "CREATE_FAILED"):
-            return (
-                f"creating stack {name} failed: {cause}; the stack is left in "
-                f"{state.status} and runs nothing: fix the cause, then `sparta provision "
-                "--yes` deletes it and creates it again"
-            )
-        if state.status == "UPDATE_ROLLBACK_COMPLETE":
-            return (
-                f"updating stack {name} failed: {cause}; CloudFormation rolled it back "
-                "(UPDATE_ROLLBACK_COMPLETE): the previous version still runs"
-            )
-        if state.status == "UPDATE_ROLLBACK_FAILED":
-            return (
-                f"updating stack {name} failed: {cause}; the rollback failed too "
-                "(UPDATE_ROLLBACK_FAILED): fix what blocks it, then run `"
-                f"{continue_rollback_command(state, self.aws.region)}`"
-            )
-        return f"stack {name} ended in {state.status}: {cause}"
+        from sparta_core.stages.converge.recovery import failure_message
+
+        return failure_message(step.stack_name, state, events, self.aws.region)

@@ -4,8 +4,10 @@ The template goes to S3 under a content-addressed key (``<service>/<sha256>.json
 is passed by ``TemplateURL``. Then the planner
 (:mod:`sparta_core.stages.converge.planner`) decides and the executor
 (:mod:`sparta_core.stages.converge.executor`) acts.
-Stack tags are ``sparta:build-id``, ``sparta:version`` and the ``tags`` setting
-(``--tag``); parameters come from the ``params`` setting (``--param``).
+Stack tags are ``sparta:version`` and the ``tags`` setting (``--tag``); the build id is
+in the template's ``Metadata`` (``sparta:build-id``), since CloudFormation copies stack
+tags onto every resource and a tag that changes on every build would touch them all;
+parameters come from the ``params`` setting (``--param``).
 
 :func:`converge` serves the built-in ``sparta_converge`` and ``sparta plan``
 (``execute=False``); :func:`delete_stack` and :func:`read_status` serve ``sparta delete``
@@ -23,11 +25,21 @@ from sparta_core.aws import errors as aws_errors
 from sparta_core.engine.context import ProvisionContext
 from sparta_core.engine.template import Template
 from sparta_core.errors import DeployError, SpartaError
+from sparta_core.stages.converge.approval import Approval
 from sparta_core.stages.converge.executor import Consent, Executor, Outcome
-from sparta_core.stages.converge.planner import DesiredStack, RemoteState, WaitForStack, plan
+from sparta_core.stages.converge.locking import Contended, Guard
+from sparta_core.stages.converge.planner import (
+    ContinueRollback,
+    DesiredStack,
+    RemoteState,
+    WaitForStack,
+    plan,
+)
 from sparta_core.stages.converge.state import StackState, read_stack
 
 OUTCOME_KEY = "sparta.converge"
+#: Plans made at most in one run: each new one follows another run's change.
+MAX_ROUNDS = 20
 
 
 def stack_tags(ctx: ProvisionContext) -> dict[str, str]:
@@ -36,7 +48,6 @@ def stack_tags(ctx: ProvisionContext) -> dict[str, str]:
 
     return {
         **dict(ctx.settings.tags),
-        "sparta:build-id": ctx.build_id,
         "sparta:version": __version__,
     }
 
@@ -74,10 +85,13 @@ def converge(
     aws = aws_module.for_context(ctx)
     desired = desired_stack(ctx, template, aws)
     cloudformation = aws.client("cloudformation")
-    executor = Executor(aws, ctx.reporter, Consent(ctx.settings.yes, ask), show=show)
+    approval = Approval(ctx.settings.require_approval, desired.template)
+    executor = Executor(aws, ctx.reporter, Consent(ctx.settings.yes, ask), show=show,
+                        approval=approval)
     outcome = Outcome(stack_name=desired.name)
+    guard = executor.guard = Guard(cloudformation, ctx.reporter, desired.name)
     try:
-        while True:
+        for _ in range(MAX_ROUNDS):
             remote = RemoteState(
                 stack=read_stack(cloudformation, desired.name),
                 template_present=object_exists(
@@ -86,17 +100,40 @@ def converge(
                 region=aws.region,
             )
             steps = plan(desired, remote, execute=execute)
-            if len(steps) == 1 and isinstance(steps[0], WaitForStack):
+            if len(steps) == 1 and isinstance(steps[0], (WaitForStack, ContinueRollback)):
                 executor.run(steps, outcome)
                 continue
+            if take_turn(guard):
+                continue
             ctx.stash[OUTCOME_KEY] = outcome
-            return executor.run(steps, outcome)
+            try:
+                return executor.run(steps, outcome)
+            except Contended as contention:
+                if contention.first is not None:
+                    guard.wait_for(contention.first)
+                outcome = Outcome(stack_name=desired.name)
+        raise DeployError(f"stack {desired.name} kept changing under sparta (other runs?); "
+                          "nothing was executed: provision again")
     except SpartaError:
         raise
     except Exception as error:
         if aws_errors.error_code(error) or "botocore" in type(error).__module__:
             raise aws_errors.explain(error, f"stack {desired.name}", aws) from None
         raise
+    finally:
+        guard.close()
+
+
+def take_turn(guard: Guard) -> bool:
+    """Before a change set is made: delete orphans, wait for another live run's change
+    set; True if the stack must be read and planned again."""
+    if guard.clear_orphans():
+        return True
+    first = guard.contender()
+    if first is not None:
+        guard.wait_for(first)
+        return True
+    return False
 
 
 def delete_stack(ctx: ProvisionContext, ask: Callable[[str], bool] | None = None) -> bool:
@@ -144,6 +181,18 @@ def read_status(ctx: ProvisionContext, last_events: int = 8) -> tuple[StackState
     events = [StackEvent.from_api(raw) for raw in page.get("StackEvents", [])[:last_events]]
     events.reverse()
     return state, events
+
+
+def read_build_id(ctx: ProvisionContext, state: StackState) -> str | None:
+    """The build id of the deployed stack: the ``sparta:build-id`` of its template's
+    ``Metadata`` (one ``GetTemplate`` call); ``None`` for a stack sparta did not make."""
+    from sparta_core.stages.converge.deployed import build_id_of, deployed_template
+
+    aws = aws_module.for_context(ctx)
+    try:
+        return build_id_of(deployed_template(aws.client("cloudformation"), state.stack_id))
+    except Exception as error:
+        raise aws_errors.explain(error, f"reading stack {ctx.stack_name}", aws) from None
 
 
 __all__ = ["DeployError", "converge", "delete_stack", "read_status"]

@@ -20,6 +20,7 @@ from sparta_core.errors import (
 from sparta_core.stages.converge.state import (
     FAILED_CREATE,
     REVIEW,
+    ROLLBACK_FAILED,
     UPDATABLE,
     StackState,
     blocked_reason,
@@ -99,6 +100,17 @@ class WaitForStack:
 
     def __str__(self) -> str:
         return f"wait for {self.stack.status} on stack {self.stack.name} to finish"
+
+
+@dataclass(frozen=True)
+class ContinueRollback:
+    """An update and its rollback failed: explain it, and with consent continue the
+    rollback (``ContinueUpdateRollback``); the caller then plans the update again."""
+
+    stack: StackState
+
+    def __str__(self) -> str:
+        return f"continue the failed rollback of stack {self.stack.name}, then update it"
 
 
 @dataclass(frozen=True)
@@ -185,8 +197,8 @@ class ShowNewStack:
 
 
 Step = (
-    WaitForStack | DeleteFailedStack | UploadTemplate | CreateChangeSet | ExecuteChangeSet
-    | DiscardChangeSet | ShowNewStack
+    WaitForStack | ContinueRollback | DeleteFailedStack | UploadTemplate | CreateChangeSet
+    | ExecuteChangeSet | DiscardChangeSet | ShowNewStack
 )
 
 
@@ -229,13 +241,16 @@ def plan(desired: DesiredStack, remote: RemoteState, *, execute: bool = True,
          now: float | None = None) -> list[Step]:
     """The steps that take ``remote`` to ``desired``.
 
-    An operation in progress gives only ``[WaitForStack]``: the caller waits, reads the
-    state again and plans again. ``execute=False`` (``sparta plan``) ends in a
-    :class:`DiscardChangeSet` instead of an :class:`ExecuteChangeSet`.
+    An operation in progress gives only ``[WaitForStack]``, a failed update rollback only
+    ``[ContinueRollback]``: the caller runs it, reads the state again and plans again.
+    ``execute=False`` (``sparta plan``) ends in a :class:`DiscardChangeSet` instead of an
+    :class:`ExecuteChangeSet`.
     """
     stack = remote.stack
     if stack is not None and stack.in_progress:
         return [WaitForStack(stack)]
+    if stack is not None and stack.status == ROLLBACK_FAILED and execute:
+        return [ContinueRollback(stack)]
     if stack is not None:
         blocked = blocked_reason(stack, remote.region)
         if blocked:

@@ -1,5 +1,7 @@
 """Built-in plugin ``converge``: make the stack match the template, through a change set
-(``sparta_converge``), or say what that would change (``sparta_plan``).
+(``sparta_converge``), or say what that would change (``sparta_plan``). With
+``--hotswap``, a change that only touches resources' properties (a code edit) is applied
+directly instead (:mod:`sparta_core.stages.converge.hotswap`), when plugins can.
 
 The work is in :mod:`sparta_core.stages.converge` (imported when the hook runs, so that a build
 that never converges does not load it).
@@ -14,9 +16,17 @@ from sparta_core.hookspecs import hookimpl
 
 @hookimpl(trylast=True)
 def sparta_converge(ctx: ProvisionContext, template: Template) -> StackResult:
+    from sparta_core.stages.converge import hotswap
     from sparta_core.stages.converge.operations import converge
 
+    if ctx.settings.hotswap:
+        result = hotswap.hotswap(ctx, template)
+        if result is not None:
+            return result
+    before = hotswap.before_full_provision(ctx)
     outcome = converge(ctx, template)
+    if before is not None:
+        hotswap.reconcile(ctx, template, before)
     if outcome.slowest:
         ctx.reporter.info(
             "  slowest: " + ", ".join(f"{lid} {sec:.1f}s" for lid, sec in outcome.slowest)

@@ -20,6 +20,8 @@ UPDATABLE = frozenset(
 FAILED_CREATE = frozenset({"ROLLBACK_COMPLETE", "CREATE_FAILED"})
 #: Created by a change set that was never executed: no resources, create again.
 REVIEW = "REVIEW_IN_PROGRESS"
+#: An update failed and so did its rollback: recovered with ContinueUpdateRollback.
+ROLLBACK_FAILED = "UPDATE_ROLLBACK_FAILED"
 SUCCESS = frozenset({"CREATE_COMPLETE", "UPDATE_COMPLETE", "IMPORT_COMPLETE"})
 
 

@@ -39,6 +39,7 @@ from sparta_core.stages.marshall.functions import (
     log_retention,
     logs_statement,
 )
+from sparta_core.stages.marshall.layer import add_dependency_layers
 
 #: Lambda's ENI management; these EC2 actions take no resource-level scoping.
 VPC_ACTIONS = [
@@ -232,6 +233,7 @@ def sparta_marshall(ctx: ProvisionContext) -> Template:
         for resource_id, values in exposed.get(wiring.function.key, {}).items():
             wiring.expose(resource_id, values)
         add_discovery(wiring, template.resources[wiring.logical_id])
+    add_dependency_layers(ctx, template, code)
     for output in service.outputs.values():
         template.add_output(output.name, output.value, output.description, output.export)
     return template

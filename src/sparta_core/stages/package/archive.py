@@ -40,7 +40,8 @@ class ArchiveWriter:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._entries: dict[str, _Entry] = {}
-        self._packed: dict[str, tuple[Any, str]] = {}
+        #: Archive name -> (packed tree, origin, the member's name in the tree).
+        self._packed: dict[str, tuple[Any, str, str]] = {}
         self._packed_trees: list[Any] = []
 
     def __contains__(self, name: str) -> bool:
@@ -73,19 +74,21 @@ class ArchiveWriter:
             raise self._collision(name, entry.origin)
         self._entries[name] = entry
 
-    def add_packed(self, path: Path, *, origin: str = "") -> None:
+    def add_packed(self, path: Path, *, origin: str = "", prefix: str = "") -> None:
         """Add every member of the packed tree at ``path`` (a zip written by
-        :func:`sparta_core.stages.package.zipwriter.write_zip`, such as the dependency cache's); its
-        compressed bytes are copied into the archive as they are, never recompressed."""
+        :func:`sparta_core.stages.package.zipwriter.write_zip`, such as the dependency cache's),
+        under ``prefix`` (``"python/"`` for a layer); its compressed bytes are copied
+        into the archive as they are, never recompressed."""
         from sparta_core.stages.package.zipwriter import PackedTree
 
         packed = PackedTree(path)
-        self._packed_trees.append(packed)
+        self._packed_trees.append((packed, prefix))
         origin = origin or _plugin_origin()
-        for name in packed.index:
+        for member in packed.index:
+            name = prefix + member
             if name in self._entries or name in self._packed:
                 raise self._collision(name, origin)
-            self._packed[name] = (packed, origin)
+            self._packed[name] = (packed, origin, member)
 
     def _collision(self, name: str, origin: str) -> StageError:
         """The error for a second ``name``, naming both contributors; a plugin that
@@ -111,8 +114,8 @@ class ArchiveWriter:
             else:
                 status = _stat_key(entry.path)  # type: ignore[arg-type]
                 digest.update(f"f\0{name}\0{entry.executable}\0{status}\0".encode())
-        for packed in self._packed_trees:
-            digest.update(f"p\0{packed.path}\0{_stat_key(packed.path)}\0".encode())
+        for packed, prefix in self._packed_trees:
+            digest.update(f"p\0{prefix}\0{packed.path}\0{_stat_key(packed.path)}\0".encode())
         return digest.hexdigest()
 
     def close(self) -> Archive:
@@ -140,8 +143,8 @@ class ArchiveWriter:
             ]
         )
         by_name: dict[str, Any] = {entry.name: entry for entry in fresh}
-        for name, (packed, _) in self._packed.items():
-            by_name[name] = packed.copied(name)
+        for name, (packed, _, member) in self._packed.items():
+            by_name[name] = packed.copied(member, as_name=name)
         partial = self.path.with_name(self.path.name + ".partial")
         try:
             written = write_zip(partial, (by_name[name] for name in sorted(by_name)))

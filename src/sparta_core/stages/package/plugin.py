@@ -76,20 +76,34 @@ def add_model(writer: ArchiveWriter) -> None:
 def sparta_package(ctx: ProvisionContext) -> Archive:
     assert ctx.build is not None, "the workflow runs sparta_build first"
     zip_assets(ctx)
+    if ctx.settings.layer:
+        # The dependencies go to layers of their own; one code archive serves every
+        # architecture, since it holds no compiled code.
+        from sparta_core.stages.package.layer import check_combined_size, write_layers
+
+        layers = write_layers(ctx)
+        archive = write_archive(ctx, archive_path(ctx), [])
+        check_combined_size(archive, layers)
+        _remove_stale_archives(ctx)
+        return archive
     archive = write_archive(ctx, archive_path(ctx), ctx.build.dependency_dirs)
     # Functions on another architecture whose dependencies differ get an archive of
     # their own, beside the primary one; marshall points them at it.
     for architecture, dependency_dirs in sorted(ctx.build.architecture_dependency_dirs.items()):
         path = archive_path(ctx).with_name(f"{ctx.service.name}-code-{architecture}.zip")
         ctx.archives[architecture] = write_archive(ctx, path, dependency_dirs)
-    # An architecture's archive from an earlier build that this one no longer needs
-    # (its dependencies became the primary's) would only mislead: remove it.
+    _remove_stale_archives(ctx)
+    return archive
+
+
+def _remove_stale_archives(ctx: ProvisionContext) -> None:
+    """An architecture's archive from an earlier build that this one no longer needs
+    (its dependencies became the primary's, or went to a layer) would only mislead."""
     kept = {other.path.name for other in ctx.archives.values()}
     for stale in ctx.work_dir.glob(f"{ctx.service.name}-code-*.zip"):
         if stale.name not in kept:
             stale.unlink()
             stale.with_name(f".{stale.name}.json").unlink(missing_ok=True)
-    return archive
 
 
 def write_archive(ctx: ProvisionContext, path: Path, dependency_dirs: list[Path]) -> Archive:

@@ -244,14 +244,29 @@ class PackedTree:
             position += fixed + name_length
         return index
 
-    def copied(self, name: str) -> Copied:
-        """The member ``name``, ready to be written by :func:`write_zip`."""
+    def copied(self, name: str, as_name: str | None = None) -> Copied:
+        """The member ``name``, ready to be written by :func:`write_zip`; with
+        ``as_name``, under that name (its compressed bytes are still copied as they are:
+        only the headers are rewritten)."""
         if self._blob is None:
             self._blob = memoryview(self.path.read_bytes())
         local_start, local_end, central_start, central_end, size = self.index[name]
-        return Copied(
-            name, self._blob[local_start:local_end], self._blob[central_start:central_end], size
-        )
+        local = self._blob[local_start:local_end]
+        central = self._blob[central_start:central_end]
+        if as_name is None or as_name == name:
+            return Copied(name, local, central, size)
+        old_length = len(_encode(name)[0])
+        # The flags (UTF-8 names or not) are kept, so the new name is encoded as the old.
+        utf8 = struct.unpack_from("<H", central, 8)[0] & _UTF8_FLAG
+        encoded = as_name.encode("utf-8" if utf8 else "ascii")
+        length = struct.pack("<H", len(encoded))
+        # The name's length sits at byte 26 of a local header and 28 of a central
+        # record; the name follows the fixed part of each.
+        renamed_local = bytes(local[:26]) + length + bytes(local[28:_LOCAL.size]) + encoded \
+            + bytes(local[_LOCAL.size + old_length:])
+        renamed_central = bytes(central[:28]) + length + bytes(central[30:_CENTRAL.size]) \
+            + encoded + bytes(central[_CENTRAL.size + old_length:])
+        return Copied(as_name, memoryview(renamed_local), memoryview(renamed_central), size)
 
 
 @dataclass(frozen=True)

@@ -53,8 +53,9 @@ def sparta_upload(ctx: ProvisionContext, artifacts: list[Artifact]) -> dict[str,
                 locations[artifact.name] = S3Location(bucket, key, uploaded=False)
                 ctx.reporter.info(f"  upload {artifact.name}: skipped, already at {url}")
                 continue
+            upload = aws.client("s3", wait=aws_module.upload_wait(artifact.path.stat().st_size))
             with artifact.path.open("rb") as body:
-                s3.put_object(
+                upload.put_object(
                     Bucket=bucket, Key=key, Body=body, ContentType=artifact.content_type,
                     ServerSideEncryption="AES256",
                     Metadata={"sparta-sha256": artifact.sha256},

@@ -12,8 +12,9 @@ is built or changed (skipped with ``--noop``, which touches no AWS).
 * What event sources name outside the stack exists (a bucket an ``S3Event`` notifies
   from), so that the stack does not fail half-way through its create.
 * The stack's current state is known (``ctx.stash["sparta.stack"]``, ``None`` if there is
-  no stack), and a stack that needs a human first (``UPDATE_ROLLBACK_FAILED``,
-  ``DELETE_FAILED``...) stops the run here. So does a failed first create
+  no stack), and a stack that needs a human first (``DELETE_FAILED``...) stops the run
+  here; so does ``UPDATE_ROLLBACK_FAILED``, explained, unless ``provision`` can get
+  consent to continue the rollback (``--yes`` or a terminal). So does a failed first create
   (``ROLLBACK_COMPLETE``) when ``provision`` could not get consent to replace it.
 """
 
@@ -165,7 +166,12 @@ def check_existing_targets(ctx: ProvisionContext, aws: aws_module.Aws) -> None:
 
 def check_stack(ctx: ProvisionContext, aws: aws_module.Aws) -> None:
     from sparta_core.stages.converge.executor import interactive
-    from sparta_core.stages.converge.state import FAILED_CREATE, blocked_reason, read_stack
+    from sparta_core.stages.converge.state import (
+        FAILED_CREATE,
+        ROLLBACK_FAILED,
+        blocked_reason,
+        read_stack,
+    )
 
     try:
         state = read_stack(aws.client("cloudformation"), ctx.stack_name)
@@ -174,6 +180,17 @@ def check_stack(ctx: ProvisionContext, aws: aws_module.Aws) -> None:
     ctx.stash[STACK_KEY] = state
     if state is None:
         return
+    if state.status == ROLLBACK_FAILED:
+        # provision recovers it with consent; without a way to get one, say what to run.
+        if ctx.command == "provision" and (ctx.settings.yes or interactive()):
+            return
+        from sparta_core.stages.converge.recovery import explain
+
+        try:
+            why = explain(aws.client("cloudformation"), state, aws.region)
+        except Exception as error:
+            raise aws_errors.explain(error, f"reading stack {ctx.stack_name}", aws) from None
+        raise PreconditionError(why)
     blocked = blocked_reason(state, aws.region)
     if blocked:
         raise PreconditionError(blocked)

@@ -1,0 +1,337 @@
+"""``provision --hotswap``: apply a change that touches only resources' properties (a code
+edit) directly, without CloudFormation, or say why a full provision is needed.
+
+1. The stack must exist and be at rest; the run's tags and parameters must be the
+   stack's (else: full provision).
+2. The new template is compared with the deployed one (``GetTemplate``) with earlier
+   hotswaps laid over it (``.sparta/<stack>-hotswap.json``, so that undoing an edit is
+   a difference too). Any difference outside resources' ``Properties`` (the build id in
+   ``Metadata`` aside) means a full provision, named by the first one found.
+3. ``sparta_hotswap`` asks every plugin to claim the differences it can apply; one left
+   unclaimed means a full provision, naming it. Otherwise every action runs, in
+   parallel, and CloudFormation is skipped: the stack now drifts from its template
+   until the next full provision.
+
+After a full provision, :func:`reconcile` re-applies the template's value where an
+earlier hotswap left a resource that CloudFormation saw no reason to update (the
+template went back to what CloudFormation last deployed).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from sparta_core.aws import clients as aws_module
+from sparta_core.aws import errors as aws_errors
+from sparta_core.engine.context import ProvisionContext, StackResult
+from sparta_core.engine.hookcall import call_hook
+from sparta_core.engine.hotswap import HotswapAction, ResourceDifference
+from sparta_core.engine.template import Template
+from sparta_core.errors import DeployError, SpartaError
+from sparta_core.stages.converge.deployed import BUILD_ID_KEY, deployed_template
+from sparta_core.stages.converge.state import SUCCESS, StackState, read_stack
+
+#: ``ctx.stash`` key: what the last hotswap did (``{"applied": [descriptions],
+#: "resources": count, "seconds": s}``).
+HOTSWAP_KEY = "sparta.hotswap"
+#: ``ctx.stash`` key: why the last ``--hotswap`` provisioned in full.
+FALLBACK_KEY = "sparta.hotswap.fallback"
+#: Actions applied at once; botocore keeps 10 connections per client.
+WORKERS = 10
+#: Stack states a hotswap may start from: at rest, and running a known template.
+HOTSWAPPABLE = SUCCESS | {"UPDATE_ROLLBACK_COMPLETE"}
+
+
+class Fallback(Exception):
+    """Why a full provision is needed; the message says it in one clause."""
+
+
+# -- comparing templates ----------------------------------------------------------------
+
+
+def compare(new: dict[str, Any], deployed: dict[str, Any]) -> list[ResourceDifference]:
+    """The resources whose ``Properties`` alone differ between ``new`` and ``deployed``,
+    by logical ID; raise :class:`Fallback` naming the first other difference."""
+    for section in sorted((set(new) | set(deployed)) - {"Resources"}):
+        old_value, new_value = deployed.get(section), new.get(section)
+        if section == "Metadata":
+            old_value, new_value = _without_build_id(old_value), _without_build_id(new_value)
+        if old_value != new_value:
+            raise Fallback(f"the template's {section} changed")
+    old_resources = deployed.get("Resources") or {}
+    new_resources = new.get("Resources") or {}
+    differences = []
+    for logical_id in sorted(set(old_resources) | set(new_resources)):
+        old, resource = old_resources.get(logical_id), new_resources.get(logical_id)
+        if old is None or resource is None:
+            kind = (resource or old or {}).get("Type", "?")
+            verb = "is new" if old is None else "is removed"
+            raise Fallback(f"resource {logical_id} ({kind}) {verb}")
+        if old == resource:
+            continue
+        kind = resource.get("Type", "?")
+        for attribute in sorted((set(old) | set(resource)) - {"Properties"}):
+            if old.get(attribute) != resource.get(attribute):
+                raise Fallback(f"resource {logical_id} ({kind}): its {attribute} changed")
+        old_properties = old.get("Properties") or {}
+        new_properties = resource.get("Properties") or {}
+        changed = tuple(
+            name for name in sorted(set(old_properties) | set(new_properties))
+            if old_properties.get(name) != new_properties.get(name)
+        )
+        differences.append(ResourceDifference(logical_id, kind, changed, old, resource))
+    return differences
+
+
+def _without_build_id(metadata: Any) -> Any:
+    if not isinstance(metadata, dict):
+        return metadata
+    rest = {key: value for key, value in metadata.items() if key != BUILD_ID_KEY}
+    return rest or None
+
+
+# -- what earlier hotswaps did -----------------------------------------------------------
+
+
+def record_path(ctx: ProvisionContext) -> Path:
+    return ctx.work_dir / f"{ctx.stack_name}-hotswap.json"
+
+
+def read_record(ctx: ProvisionContext, stack_id: str) -> dict[str, dict[str, Any]]:
+    """Logical ID -> the properties hotswaps gave it since the last full provision of
+    the stack ``stack_id`` (another stack's record, after a delete, does not count)."""
+    try:
+        record = json.loads(record_path(ctx).read_text())
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(record, dict) or record.get("stack_id") != stack_id:
+        return {}
+    return record.get("resources") or {}
+
+
+def write_record(ctx: ProvisionContext, stack_id: str,
+                 resources: dict[str, dict[str, Any]]) -> None:
+    path = record_path(ctx)
+    if not resources:
+        path.unlink(missing_ok=True)
+        return
+    path.write_text(json.dumps({"stack_id": stack_id, "resources": resources},
+                               indent=1, sort_keys=True))
+
+
+def overlay(deployed: dict[str, Any], record: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """``deployed`` with the hotswapped properties of ``record`` laid over it."""
+    if not record:
+        return deployed
+    resources = dict(deployed.get("Resources") or {})
+    for logical_id, properties in record.items():
+        if logical_id in resources:
+            resource = dict(resources[logical_id])
+            resource["Properties"] = {**(resource.get("Properties") or {}), **properties}
+            resources[logical_id] = resource
+    return {**deployed, "Resources": resources}
+
+
+# -- claiming and applying ---------------------------------------------------------------
+
+
+def claim(ctx: ProvisionContext, template: Template, deployed: dict[str, Any],
+          changes: list[ResourceDifference]) -> list[HotswapAction]:
+    """The actions that apply ``changes``, one claim per resource (the first wins);
+    raise :class:`Fallback` naming the first difference no plugin claims."""
+    results = call_hook(ctx.pluginmanager, "hotswap", "sparta_hotswap", ctx=ctx,
+                        template=template, deployed=deployed, changes=list(changes))
+    claimed: dict[str, str] = {}
+    actions: list[HotswapAction] = []
+    for plugin, offered in results:
+        for action in offered or []:
+            if not isinstance(action, HotswapAction):
+                raise DeployError(
+                    f"plugin '{plugin}': sparta_hotswap returned {type(action).__name__}, "
+                    "expected HotswapAction"
+                )
+            if any(logical_id in claimed for logical_id in action.logical_ids):
+                ctx.reporter.detail(f"hotswap: {plugin}'s claim on {action.logical_ids} "
+                                    "is left to an earlier one")
+                continue
+            for logical_id in action.logical_ids:
+                claimed[logical_id] = plugin
+            actions.append(action)
+    for change in changes:
+        if change.logical_id not in claimed:
+            raise Fallback(f"{change}, which no plugin can hotswap")
+    return actions
+
+
+def apply_all(ctx: ProvisionContext, actions: list[HotswapAction]) -> list[HotswapAction]:
+    """Run every action in parallel; the ones that succeeded, or raise on the first
+    failure (after the others finished) naming it."""
+    done: list[HotswapAction] = []
+    failures: list[tuple[HotswapAction, BaseException]] = []
+    with ThreadPoolExecutor(min(WORKERS, max(len(actions), 1))) as pool:
+        futures = [(action, pool.submit(action.apply)) for action in actions]
+        for action, future in futures:
+            try:
+                future.result()
+            except Exception as error:  # reported below, after the others ended
+                failures.append((action, error))
+                continue
+            done.append(action)
+            ctx.reporter.detail(f"hotswapped {action.description}")
+    if failures:
+        action, error = failures[0]
+        if isinstance(error, SpartaError):
+            message = str(error)
+        else:
+            message = aws_errors.error_message(error) or f"{type(error).__name__}: {error}"
+        failure = DeployError(
+            f"hotswapping {action.description} failed: {message} ({len(done)} other "
+            "change(s) applied; `sparta provision` brings the stack back to its template)"
+        )
+        failure.sparta_done = done  # type: ignore[attr-defined]
+        raise failure from error
+    return done
+
+
+# -- the fast path -----------------------------------------------------------------------
+
+
+def hotswap(ctx: ProvisionContext, template: Template) -> StackResult | None:
+    """Apply ``template`` by hotswapping, or return ``None`` (having said why) when a
+    full provision is needed."""
+    started = time.perf_counter()
+    aws = aws_module.for_context(ctx)
+    try:
+        state = read_stack(aws.client("cloudformation"), ctx.stack_name)
+        result = _hotswap(ctx, template, aws, state, started)
+    except Fallback as reason:
+        ctx.stash[FALLBACK_KEY] = str(reason)
+        ctx.reporter.info(f"hotswap: not possible ({reason}); provisioning in full")
+        return None
+    except SpartaError:
+        raise
+    except Exception as error:
+        raise aws_errors.explain(error, f"hotswapping stack {ctx.stack_name}", aws) from None
+    return result
+
+
+def _hotswap(ctx: ProvisionContext, template: Template, aws: aws_module.Aws,
+             state: StackState | None, started: float) -> StackResult:
+    from sparta_core.stages.converge.operations import stack_tags
+
+    if state is None:
+        raise Fallback(f"stack {ctx.stack_name} does not exist yet")
+    if state.status not in HOTSWAPPABLE:
+        raise Fallback(f"stack {state.name} is in {state.status}")
+    tags = stack_tags(ctx)
+    for key in sorted(set(tags) | set(state.tags)):
+        if tags.get(key) != state.tags.get(key):
+            raise Fallback(f"stack tag {key} changed")
+    for key, value in sorted(ctx.settings.params.items()):
+        if state.parameters.get(key) != value:
+            raise Fallback(f"parameter {key} changed")
+    deployed = deployed_template(aws.client("cloudformation"), state.stack_id)
+    if deployed is None:
+        raise Fallback("the deployed template cannot be read")
+    record = read_record(ctx, state.stack_id)
+    effective = overlay(deployed, record)
+    new = json.loads(template.to_json())
+    changes = compare(new, effective)
+    applied: list[HotswapAction] = []
+    if changes:
+        actions = claim(ctx, template, effective, changes)
+        try:
+            applied = apply_all(ctx, actions)
+        except DeployError as error:
+            done = getattr(error, "sparta_done", [])
+            write_record(ctx, state.stack_id, _recorded(record, done, changes))
+            raise
+        write_record(ctx, state.stack_id, _recorded(record, applied, changes))
+    seconds = time.perf_counter() - started
+    resources = sum(len(action.logical_ids) for action in applied)
+    ctx.stash[HOTSWAP_KEY] = {"applied": [a.description for a in applied],
+                              "resources": resources, "seconds": seconds}
+    if applied:
+        ctx.reporter.info(
+            f"hotswap: {resources} resource(s) updated directly in {seconds:.2f} s; stack "
+            f"{state.name} now drifts from its template until the next full provision "
+            "(sparta provision)"
+        )
+    else:
+        ctx.reporter.info(f"hotswap: stack {state.name} already runs this build; no changes")
+    return StackResult(stack_name=state.name, status=state.status, stack_id=state.stack_id,
+                       changed=bool(applied), outputs=dict(state.outputs))
+
+
+def _recorded(record: dict[str, dict[str, Any]], applied: list[HotswapAction],
+              changes: list[ResourceDifference]) -> dict[str, dict[str, Any]]:
+    by_id = {change.logical_id: change for change in changes}
+    merged = {logical_id: dict(properties) for logical_id, properties in record.items()}
+    for action in applied:
+        for logical_id in action.logical_ids:
+            change = by_id.get(logical_id)
+            if change is None:
+                continue
+            properties = change.new.get("Properties") or {}
+            merged.setdefault(logical_id, {}).update(
+                {name: properties.get(name) for name in change.properties}
+            )
+    return merged
+
+
+# -- after a full provision --------------------------------------------------------------
+
+
+def before_full_provision(ctx: ProvisionContext) -> tuple[str, dict[str, Any],
+                                                          dict[str, Any]] | None:
+    """``(stack id, deployed template, record)`` when earlier hotswaps are on record for
+    the stack (one ``GetTemplate``); ``None`` otherwise, without any AWS call."""
+    if not record_path(ctx).is_file():
+        return None
+    aws = aws_module.for_context(ctx)
+    state = read_stack(aws.client("cloudformation"), ctx.stack_name)
+    if state is None:
+        record_path(ctx).unlink(missing_ok=True)
+        return None
+    record = read_record(ctx, state.stack_id)
+    deployed = deployed_template(aws.client("cloudformation"), state.stack_id) or {}
+    return (state.stack_id, deployed, record) if record else None
+
+
+def reconcile(ctx: ProvisionContext, template: Template,
+              before: tuple[str, dict[str, Any], dict[str, Any]]) -> None:
+    """After a full provision: a hotswapped resource whose template value equals what
+    CloudFormation had deployed was not updated by it, and still runs the hotswapped
+    value; put the template's value back through the hotswap plugins, then forget the
+    record."""
+    stack_id, deployed, record = before
+    new = json.loads(template.to_json())
+    stale: list[ResourceDifference] = []
+    for logical_id, properties in sorted(record.items()):
+        resource = (new.get("Resources") or {}).get(logical_id)
+        old = (deployed.get("Resources") or {}).get(logical_id)
+        if resource is None or old is None or resource.get("Type") != old.get("Type"):
+            continue  # removed or replaced: CloudFormation made it anew
+        wanted, had = resource.get("Properties") or {}, old.get("Properties") or {}
+        # A property whose template value did not change was not touched by
+        # CloudFormation (it updates what changed): it still holds the hotswapped value.
+        changed = tuple(name for name in sorted(properties)
+                        if wanted.get(name) == had.get(name) != properties[name])
+        current = overlay(deployed, {logical_id: properties})["Resources"][logical_id]
+        if changed:
+            stale.append(ResourceDifference(logical_id, resource.get("Type", "?"), changed,
+                                            current, resource))
+    if stale:
+        try:
+            actions = claim(ctx, template, deployed, stale)
+            apply_all(ctx, actions)
+        except Fallback as reason:
+            ctx.reporter.warn(f"{reason}: it still runs what an earlier hotswap gave it")
+            return
+        ctx.reporter.info(f"hotswap: {len(stale)} resource(s) that an earlier hotswap "
+                          "changed put back to the template's value")
+    write_record(ctx, stack_id, {})
