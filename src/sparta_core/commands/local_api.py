@@ -199,7 +199,12 @@ def changes(root: Path, stop: threading.Event) -> Iterator[None]:
         watchfiles = None
     if watchfiles is not None:
         def keep(change: Any, path: str) -> bool:
-            return not (set(Path(path).relative_to(root).parts) & IGNORED_DIRS)
+            try:
+                parts = Path(path).relative_to(root).parts
+            except ValueError:  # outside the project (a symlink's target)
+                parts = Path(path).parts
+            return not (set(parts) & IGNORED_DIRS or any(p.endswith(".egg-info")
+                                                         for p in parts))
 
         for _ in watchfiles.watch(root, stop_event=stop, watch_filter=keep):
             yield
