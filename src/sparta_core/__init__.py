@@ -40,6 +40,7 @@ _EXPORTS = {
     "GetAtt": "sparta_core.model.refs",
     "IAMRoleDefinition": "sparta_core.model.iam",
     "LambdaFunction": "sparta_core.model.function",
+    "LocalRoute": "sparta_core.model.local_route",
     "Privilege": "sparta_core.model.iam",
     "Ref": "sparta_core.model.refs",
     "RestAPI": "sparta_core.model.api",
@@ -68,6 +69,7 @@ __all__ = [
     "IAMRoleDefinition",
     "KinesisStream",
     "LambdaFunction",
+    "LocalRoute",
     "Privilege",
     "Ref",
     "ResourceDifference",
@@ -96,6 +98,7 @@ if TYPE_CHECKING:
     from sparta_core.model.events import EventSource, FunctionWiring
     from sparta_core.model.function import LambdaFunction
     from sparta_core.model.iam import IAMRoleDefinition, Privilege
+    from sparta_core.model.local_route import LocalRoute
     from sparta_core.model.refs import GetAtt, Ref, Sub
     from sparta_core.model.service import Service
     from sparta_core.model.site import S3Site

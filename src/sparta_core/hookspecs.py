@@ -44,6 +44,7 @@ if TYPE_CHECKING:
     from sparta_core.engine.settings import Config, OptionParser
     from sparta_core.engine.template import Template
     from sparta_core.model.function import LambdaFunction
+    from sparta_core.model.local_route import LocalRoute
     from sparta_core.stages.marshall.custom_resources import CustomResourceRegistry
     from sparta_core.stages.package.archive import ArchiveWriter
 
@@ -330,6 +331,32 @@ def sparta_custom_resource_types(register: CustomResourceRegistry) -> None:
     of a type from a component (``wiring.add_custom_resource``) or an event source
     (``wiring.add_custom_resource(..., owner=...)``).
     Return value ignored.
+
+    ``spartaconf.py``: may implement it.
+    """
+
+
+# ---------------------------------------------------------------------------------------
+# Serving locally: sparta local api
+# ---------------------------------------------------------------------------------------
+
+
+@hookspec
+def sparta_local_routes(ctx: ProvisionContext) -> list[LocalRoute] | None:
+    """Name the HTTP routes ``sparta local api`` serves, as :class:`sparta_core.LocalRoute`
+    values (method, path as written without the stage, the function's key, and the
+    payload shape: ``"rest-v1"`` for a REST API's proxy events, ``"http-v2"`` for an
+    HTTP API's payload 2.0).
+
+    Called on every implementation when ``sparta local api`` starts and after each
+    rebuild, once the archive is built and the template marshalled (``ctx.archive``,
+    ``ctx.template``); nothing in AWS is touched. Return a list (or ``None``); the lists
+    of every implementation are served together. The built-in implementation (trylast)
+    returns each component's :meth:`sparta_core.Component.local_routes`, so a component
+    kind (the built-in ``RestAPI``, sparta-httpapi's ``HttpAPI``) only implements that
+    method; implement this hook for routes that belong to no component. A route whose
+    function is not one of the service's, or two routes with the same method and path,
+    fail the command naming the plugin or component.
 
     ``spartaconf.py``: may implement it.
     """

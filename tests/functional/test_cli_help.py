@@ -35,4 +35,4 @@ def test_the_deploy_flags_are_offered_where_users_look_for_them(cli):
     assert {"--remote", "--event", "--env"} <= flags("invoke")
     assert "--local" in {flag for option in _options(main) for flag in option.opts}
     local = main.get_command(click.Context(main), "local")
-    assert sorted(local.list_commands(click.Context(local))) == ["start", "status", "stop"]
+    assert sorted(local.list_commands(click.Context(local))) == ["api", "start", "status", "stop"]

@@ -150,40 +150,40 @@ def render_svg(graph: Graph) -> str:
     ]
     for x, title in zip(COLUMN_X, ("event sources", "functions", "resources"), strict=True):
         parts.append(f'<text x="{x}" y="22" class="column">{title}</text>')
-    # One line per pair of boxes, whatever the number of relations between them: the
-    # labels are joined and each direction gets its arrowhead.
-    pairs: dict[tuple[str, str], tuple[set[str], set[str]]] = {}
+    # One line per pair of boxes and direction, whatever the number of relations: the
+    # labels are joined, and a pair related both ways gets two lines, side by side, each
+    # with one arrowhead (a line with a head at both ends says nothing about direction).
+    lines: dict[tuple[str, str], set[str]] = {}
     for source, target, label in graph.edges:
-        if source not in positions or target not in positions:
-            continue
+        if source in positions and target in positions and source != target:
+            labels_of = lines.setdefault((source, target), set())
+            if label:
+                labels_of.add(label)
+    placed: list[tuple[float, float, float, float]] = []
+    for (source, target), labels_of in sorted(lines.items()):
+        both_ways = (target, source) in lines
         left, right = sorted((source, target), key=lambda node: (positions[node], node))
-        labels_of, heads = pairs.setdefault((left, right), (set(), set()))
-        if label:
-            labels_of.add(label)
-        heads.add("end" if target == right else "start")
-    for number, ((left, right), (labels_of, heads)) in enumerate(sorted(pairs.items())):
         (x1, y1), (x2, y2) = positions[left], positions[right]
         start_x = x1 + BOX_WIDTH if x1 < x2 else x1
         end_x = x2 if x1 < x2 else x2 + BOX_WIDTH
         bend = 0
         if x1 == x2:  # same column: loop out to the right
             start_x, end_x, bend = x1 + BOX_WIDTH, x2 + BOX_WIDTH, 40
-        ya, yb = y1 + BOX_HEIGHT // 2, y2 + BOX_HEIGHT // 2
+        shift = (-6 if source == left else 6) if both_ways else 0
+        ya, yb = y1 + BOX_HEIGHT // 2 + shift, y2 + BOX_HEIGHT // 2 + shift
         middle = (start_x + end_x) / 2 + bend
-        markers = "".join(
-            f' marker-{head}="url(#arrow)"' for head in sorted(heads)
-        )
+        head = "end" if target == right else "start"
         parts.append(
             f'<path d="M {start_x} {ya} C {middle} {ya}, {middle} {yb}, {end_x} {yb}" '
-            f'class="edge"{markers}/>'
+            f'class="edge" marker-{head}="url(#arrow)"/>'
         )
         if labels_of:
-            # Labels of neighbouring lines would print on one another at the midpoint:
-            # alternate them above and below their line.
-            lift = -4 if number % 2 == 0 else 11
+            text = " · ".join(sorted(labels_of))
+            curve = ((start_x, ya), (middle, ya), (middle, yb), (end_x, yb))
+            x, y = _label_position(curve, text, placed)
             parts.append(
-                f'<text x="{middle}" y="{(ya + yb) / 2 + lift}" class="edge-label" '
-                f'text-anchor="middle">{html.escape(" · ".join(sorted(labels_of)))}</text>'
+                f'<text x="{x:.1f}" y="{y:.1f}" class="edge-label" '
+                f'text-anchor="middle">{html.escape(text)}</text>'
             )
     for node, (x, y) in positions.items():
         title, _, subtitle = labels[node].partition("|")
@@ -200,6 +200,45 @@ def render_svg(graph: Graph) -> str:
         )
     parts.append("</svg>")
     return "\n".join(parts)
+
+
+#: Where along its line a label may sit (fractions of the curve), best first.
+LABEL_STOPS = (0.5, 0.35, 0.65, 0.2, 0.8, 0.1, 0.9)
+#: The size of a label's character at the page's 10px font, for collision checks.
+CHAR_WIDTH, LABEL_HEIGHT = 5.6, 11.0
+
+
+def label_box(x: float, y: float, text: str) -> tuple[float, float, float, float]:
+    """The box (left, top, right, bottom) a centred label at ``x``, ``y`` covers."""
+    half = len(text) * CHAR_WIDTH / 2
+    return (x - half, y - LABEL_HEIGHT + 2, x + half, y + 2)
+
+
+def _label_position(
+    curve: tuple[tuple[float, float], ...], text: str,
+    placed: list[tuple[float, float, float, float]],
+) -> tuple[float, float]:
+    """A point on ``curve`` (a cubic Bézier) where ``text`` overlaps no label already
+    ``placed`` (many lines cross the middle of the gap between two columns, so
+    midpoints alone collide), just above the line; the box is added to ``placed``."""
+
+    def point(t: float) -> tuple[float, float]:
+        (ax, ay), (bx, by), (cx, cy), (dx, dy) = curve
+        u = 1 - t
+        return (u**3 * ax + 3 * u * u * t * bx + 3 * u * t * t * cx + t**3 * dx,
+                u**3 * ay + 3 * u * u * t * by + 3 * u * t * t * cy + t**3 * dy - 3)
+
+    def clear(box: tuple[float, float, float, float]) -> bool:
+        return all(box[2] <= o[0] or o[2] <= box[0] or box[3] <= o[1] or o[3] <= box[1]
+                   for o in placed)
+
+    candidates = [point(t) for t in LABEL_STOPS]
+    # Then the same stops, a line's height lower and higher.
+    candidates += [(x, y + dy) for dy in (LABEL_HEIGHT + 1, -LABEL_HEIGHT - 1)
+                   for x, y in candidates[: len(LABEL_STOPS)]]
+    chosen = next((c for c in candidates if clear(label_box(*c, text))), candidates[0])
+    placed.append(label_box(*chosen, text))
+    return chosen
 
 
 def _fit(text: str, width: int) -> str:

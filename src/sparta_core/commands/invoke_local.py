@@ -22,7 +22,7 @@ import tempfile
 import time
 import uuid
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
@@ -164,33 +164,50 @@ def runtime_dir(work_dir: Path) -> Path:
     return directory
 
 
+#: The variables sparta sets for every local run itself (after the function's own).
+SPARTA_SET = ("SPARTA_STACK_NAME", "SPARTA_SERVICE", "SPARTA_FUNCTION")
+
+
 def function_environment(
     ctx: ProvisionContext,
     function: LambdaFunction,
     region: str,
     overrides: dict[str, str] | None = None,
     variables: dict[str, Any] | None = None,
+    parameters: dict[str, Any] | None = None,
 ) -> dict[str, str]:
     """What the handler's process sees: the caller's AWS settings, the function's own
-    variables (``variables``, from the marshalled template, so that what plugins and
-    decorators add is there too; else the model's), sparta's and Lambda's.
-    CloudFormation references cannot be resolved locally and are left out, with a
-    warning, unless ``overrides`` (``invoke --env``) gives them a value."""
+    variables (``variables``, from the marshalled template, so that what plugins,
+    decorators and components add, ``SPARTA_CORS`` included, is there too; else the
+    model's), sparta's and Lambda's. A CloudFormation reference is resolved when it
+    names only pseudo parameters (``AWS::Region``...) or template ``parameters`` with a
+    value; any other is left out, with a warning, unless ``overrides``
+    (``invoke --env``) gives it a value."""
+    from sparta_core.commands.local_values import resolve
+
     service = ctx.service
     physical = service.physical_name(function)
     overrides = overrides or {}
     env = {name: os.environ[name] for name in PASSED_VARIABLES if name in os.environ}
     declared = dict(function.environment) if variables is None else variables
+    known = {
+        "AWS::Region": region, "AWS::AccountId": LOCAL_ACCOUNT, "AWS::Partition": "aws",
+        "AWS::StackName": ctx.stack_name or service.name, "AWS::URLSuffix": "amazonaws.com",
+        **{name: str(value) for name, value in (parameters or {}).items()},
+    }
+    warned: set[tuple[str, str]] = ctx.stash.setdefault("sparta.invoke.unresolved", set())
     for name, value in declared.items():
-        if name in overrides or name.startswith("SPARTA_"):
+        if name in overrides or name in SPARTA_SET:
             continue  # overridden, or set below by sparta itself
-        if isinstance(value, (str, int, float)) and not isinstance(value, bool):
-            env[name] = str(value)
-        else:
+        resolved = resolve(value, known)
+        if resolved is not None:
+            env[name] = resolved
+        elif (function.key, name) not in warned:  # once per run (local api: per build)
+            warned.add((function.key, name))
             ctx.reporter.warn(
                 f"environment variable {name} of function '{function.key}' is a "
-                "CloudFormation reference; it is not set in a local invoke (give it a "
-                f"value with --env {name}=...)"
+                "CloudFormation reference sparta cannot resolve locally; it is not set in a "
+                f"local run (give it a value with --env {name}=...)"
             )
     env.update(overrides)
     stamp = time.strftime("%Y/%m/%d", time.gmtime())
@@ -214,6 +231,46 @@ def function_environment(
     return env
 
 
+@dataclass
+class LocalBuild:
+    """What one build gives every local run of its functions: the template and each
+    architecture's unpacked archive (``sparta local api`` keeps one per build)."""
+
+    template: Any
+    task_roots: dict[str, Path]
+    region: str
+    #: Architecture -> the ``python/`` folder of its unpacked dependency layer, with
+    #: ``layer = true`` (Lambda puts a layer's python/ on the path after the code).
+    layer_paths: dict[str, str] = field(default_factory=dict)
+
+
+def prepare(ctx: ProvisionContext) -> LocalBuild:
+    """Build the archive (no AWS) and marshal the template: the template says what each
+    function's environment really is (plugins, decorators and components, the API's
+    CORS headers say, add variables the model does not hold)."""
+    from sparta_core.engine.workflow import Workflow
+
+    workflow = Workflow(ctx)
+    primary = workflow.build()
+    template = workflow.marshall()
+    from sparta_core.stages.package.layer import layers_of
+
+    # One unpacked tree per archive: the service's architecture's code in "tree", any
+    # other architecture's and each dependency layer in trees of their own.
+    roots = {}
+    for architecture, archive in {ctx.service.architecture: primary, **ctx.archives}.items():
+        name = "tree" if architecture == ctx.service.architecture else f"tree-{architecture}"
+        roots[architecture] = unpack(archive.path, archive.sha256, ctx.work_dir, name)
+    layer_paths = {
+        architecture: str(
+            unpack(layer.path, layer.sha256, ctx.work_dir, f"layer-{architecture}") / "python")
+        for architecture, layer in layers_of(ctx).items()
+    }
+    region = ctx.settings.region or os.environ.get("AWS_REGION") or os.environ.get(
+        "AWS_DEFAULT_REGION") or "us-east-1"
+    return LocalBuild(template, roots, region, layer_paths)
+
+
 def invoke_local(
     ctx: ProvisionContext,
     function: LambdaFunction,
@@ -221,31 +278,34 @@ def invoke_local(
     environment: dict[str, str] | None = None,
 ) -> InvokeResult:
     """Build the archive (no AWS), run ``function`` from it, return its result."""
-    from sparta_core.engine.workflow import Workflow
+    return run_local(ctx, prepare(ctx), function, event, environment)
+
+
+def run_local(
+    ctx: ProvisionContext,
+    build: LocalBuild,
+    function: LambdaFunction,
+    event: Any,
+    environment: dict[str, str] | None = None,
+) -> InvokeResult:
+    """Run ``function`` from ``build`` in a fresh interpreter, as Lambda would."""
     from sparta_core.stages.marshall.functions import function_ids
 
-    workflow = Workflow(ctx)
-    primary = workflow.build()
-    # The template says what the function's environment really is: plugins and
-    # decorators (the API's CORS headers, say) add variables the model does not hold.
-    template = workflow.marshall()
+    template = build.template
     resource = template.resources.get(function_ids(function)["function"], {})
     variables = resource.get("Properties", {}).get("Environment", {}).get("Variables")
+    parameters = {
+        name: ctx.settings.params.get(name, spec.get("Default"))
+        for name, spec in template.parameters.items()
+        if ctx.settings.params.get(name, spec.get("Default")) is not None
+    }
     # A function on another architecture than the service's runs from the archive of
     # its architecture, when its dependencies gave it one (see the package stage).
-    archive = ctx.archives.get(ctx.service.architecture_of(function), primary)
-    task_root = unpack(archive.path, archive.sha256, ctx.work_dir)
-    # With layer = true the dependencies are in a layer: Lambda unpacks it in /opt and
-    # puts its python/ on the path after the function's code; so does this.
-    from sparta_core.stages.package.layer import layers_of
-
-    layer = layers_of(ctx).get(ctx.service.architecture_of(function))
-    layer_paths = ""
-    if layer is not None:
-        layer_paths = str(unpack(layer.path, layer.sha256, ctx.work_dir, "layer") / "python")
-    region = ctx.settings.region or os.environ.get("AWS_REGION") or os.environ.get(
-        "AWS_DEFAULT_REGION") or "us-east-1"
-    env = function_environment(ctx, function, region, environment, variables)
+    architecture = ctx.service.architecture_of(function)
+    task_root = build.task_roots.get(architecture, build.task_roots[ctx.service.architecture])
+    layer_paths = build.layer_paths.get(architecture, "")
+    region = build.region
+    env = function_environment(ctx, function, region, environment, variables, parameters)
     if ctx.settings.local:
         from sparta_core.aws import clients as aws_module
 
@@ -382,6 +442,7 @@ def invoke_remote(ctx: ProvisionContext, function: LambdaFunction, event: Any) -
     physical = ctx.service.physical_name(function)
     # A synchronous invoke answers once the function has run: up to its timeout.
     client = aws.client("lambda", wait=float(function.timeout))
+    started_ms = int(time.time() * 1000) - 1000
     try:
         response = client.invoke(FunctionName=physical, Payload=json.dumps(event).encode(),
                                  LogType="Tail")
@@ -400,10 +461,30 @@ def invoke_remote(ctx: ProvisionContext, function: LambdaFunction, event: Any) -
     log = base64.b64decode(response.get("LogResult", "") or b"").decode(errors="replace")
     if log:
         ctx.reporter.info(f"log tail of {physical}:")
-        for line in log.rstrip().splitlines():
-            ctx.reporter.info(f"  {line}")
+    else:
+        log = _log_group_tail(ctx, aws, physical, started_ms,
+                              response.get("ResponseMetadata", {}).get("RequestId", ""))
+    for line in log.rstrip().splitlines():
+        ctx.reporter.info(f"  {line}")
     if response.get("FunctionError"):
         detail = payload if isinstance(payload, dict) else {}
         message = f"{detail.get('errorType', 'Error')}: {detail.get('errorMessage', payload)}"
         return InvokeResult(payload, error=f"function {physical} failed: {message}", log=log)
     return InvokeResult(payload, log=log)
+
+
+def _log_group_tail(
+    ctx: ProvisionContext, aws: Any, physical: str, started_ms: int, request_id: str
+) -> str:
+    """The invocation's lines from the function's log group, for an endpoint that
+    returns no ``LogResult`` (the local one); or a line saying why there are none."""
+    from sparta_core.commands.logs_fetch import invocation_log
+
+    log_group = f"/aws/lambda/{physical}"
+    lines, reason = invocation_log(aws.client("logs"), log_group, started_ms, request_id)
+    if not lines:
+        ctx.reporter.info(f"no log tail of {physical}: the endpoint returned none and "
+                          f"{reason} (`sparta logs` reads the group later)")
+        return ""
+    ctx.reporter.info(f"log tail of {physical} (from {log_group}; the endpoint returned none):")
+    return "\n".join(lines)

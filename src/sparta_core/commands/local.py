@@ -9,7 +9,8 @@ import click
 
 @click.group()
 def local() -> None:
-    """The embedded local AWS endpoint (MiniStack) that --local uses."""
+    """The embedded local AWS endpoint (MiniStack) that --local uses, and the local API
+    server."""
 
 
 def _local_dir(ctx: click.Context) -> Path:
@@ -56,3 +57,22 @@ def local_status(ctx: click.Context) -> None:
     else:
         click.echo(f"local endpoint {endpoint.url} running (pid {endpoint.pid}, "
                    f"log {endpoint.log})")
+
+
+@local.command("api")
+@click.option("--port", type=click.IntRange(0, 65535), default=3000, show_default=True,
+              help="Port on 127.0.0.1 (0: any free port, printed).")
+@click.pass_context
+def local_api(ctx: click.Context, port: int) -> None:
+    """Serve the service's API routes on 127.0.0.1 from the built archive, rebuilding on
+    every change; a route's path is served as written, without the stage."""
+    from sparta_core.commands import local_api as server
+    from sparta_core.commands.options import open_session
+
+    def open_context() -> object:
+        # A fresh session per build: pyproject.toml and spartaconf.py changes count too.
+        run = open_session(ctx).context(noop=True)
+        run.command = "local api"
+        return run
+
+    server.serve(open_context, port)

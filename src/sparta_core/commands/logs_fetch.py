@@ -76,3 +76,62 @@ def log_events(
 def format_log_event(event: dict[str, Any]) -> str:
     stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(event["timestamp"] / 1000))
     return f"{stamp}  {event['message'].rstrip()}"
+
+
+#: How long ``invoke --remote`` waits for an invocation's lines to reach the log group
+#: when the endpoint returned no log tail (the local endpoint writes them seconds later).
+TAIL_WAIT_SECONDS = 10.0
+
+
+def invocation_log(
+    client: Any,
+    log_group: str,
+    start_ms: int,
+    request_id: str,
+    *,
+    wait: float = TAIL_WAIT_SECONDS,
+    sleep: Callable[[float], None] = time.sleep,
+) -> tuple[list[str], str]:
+    """The lines one invocation wrote to ``log_group`` (``START`` to ``REPORT``), read
+    with ``FilterLogEvents`` from ``start_ms``: those of ``request_id`` when the group
+    has them, else (an endpoint whose log lines carry a request ID of their own) the
+    last complete invocation that began after ``start_ms``. Returns the lines, or no
+    lines and why there are none."""
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            events = list(log_events(client, log_group, start_ms))
+        except SpartaError:
+            return [], f"log group {log_group} does not exist"
+        lines = _one_invocation(events, request_id)
+        if lines:
+            return lines, ""
+        if time.monotonic() >= deadline:
+            return [], (f"log group {log_group} had no lines of this invocation within "
+                        f"{wait:.0f} s")
+        sleep(0.5)
+
+
+def _one_invocation(events: list[dict[str, Any]], request_id: str) -> list[str]:
+    by_stream: dict[str, list[dict[str, Any]]] = {}
+    for event in events:
+        by_stream.setdefault(event.get("logStreamName", ""), []).append(event)
+    blocks: list[tuple[int, list[str], bool]] = []
+    for stream_events in by_stream.values():
+        current: list[str] | None = None
+        began = 0
+        for event in stream_events:
+            message = event["message"].rstrip("\n")
+            if message.startswith("START RequestId:"):
+                current, began = [message], int(event["timestamp"])
+                continue
+            if current is None:
+                continue
+            current.append(message)
+            if message.startswith("REPORT RequestId:"):
+                blocks.append((began, current, request_id in current[0]))
+                current = None
+    exact = [lines for _, lines, ours in blocks if ours]
+    if exact:
+        return exact[-1]
+    return max(blocks, key=lambda block: block[0])[1] if blocks else []

@@ -36,6 +36,7 @@ COMMANDS: dict[str, str] = {
     "build": "sparta_core.commands.build",
     "delete": "sparta_core.commands.delete",
     "describe": "sparta_core.commands.describe",
+    "init": "sparta_core.commands.init",
     "invoke": "sparta_core.commands.invoke",
     "local": "sparta_core.commands.local",
     "logs": "sparta_core.commands.logs",
@@ -134,7 +135,8 @@ def _maybe_traceback(ctx: click.Context, error: BaseException) -> None:
               help="The service object (default: [tool.sparta] service, else service:service).")
 @click.option("-p", "plugins", multiple=True, metavar="PLUGIN",
               help="Load plugin module or entry point PLUGIN; -p no:NAME blocks plugin NAME.")
-@click.option("-C", "--project-dir", type=click.Path(file_okay=False, path_type=Path),
+@click.option("-C", "--project-dir",
+              type=click.Path(exists=True, file_okay=False, path_type=Path),
               help="Run as if started in this directory.")
 @click.option("-o", "--option", "options", multiple=True, metavar="NAME=VALUE",
               help="Set a setting declared by a plugin.")

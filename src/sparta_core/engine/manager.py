@@ -61,6 +61,7 @@ BUILTIN_PLUGINS: dict[str, str] = {
     "hotswap-lambda": "sparta_core.stages.converge.hotswap_lambda",
     "custom-resources": "sparta_core.stages.marshall.custom_resource_types",
     "validate-cycles": "sparta_core.stages.validate.cycles",
+    "local-routes": "sparta_core.stages.serve.routes",
 }
 
 #: The origin of the project's own ``spartaconf.py``.
@@ -98,6 +99,9 @@ class SpartaPluginManager(pluggy.PluginManager):
         super().__init__(hookspecs.PROJECT_NAME)
         self.add_hookspecs(hookspecs)
         self.infos: dict[str, PluginInfo] = {}
+        #: ``-p no:NAME`` names that match no plugin sparta knows (a typo, most often),
+        #: each with the closest known name or ``None``; the session warns about them.
+        self.unknown_blocked: dict[str, str | None] = {}
         #: Plugins known but not loaded (blocked, or entry points with autoload off).
         self.dormant: list[DormantPlugin] = []
         #: Set while the project's ``spartaconf.py`` is registered.
@@ -256,6 +260,13 @@ def build_plugin_manager(request: PluginRequest) -> SpartaPluginManager:
             module, PluginInfo("spartaconf", LOCAL_FILE_ORIGIN, "-", str(local_file))
         )
 
+    known = {*BUILTIN_PLUGINS, *entry_points, "spartaconf", *request.cli_plugins,
+             *request.config_plugins}
+    for name in sorted(set(request.blocked) - known):
+        import difflib
+
+        close = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.5)
+        pm.unknown_blocked[name] = close[0] if close else None
     pm.check_unknown_hooks()
     pm.dormant = _dormant(pm, request, entry_points, autoload)
     for watcher in list(_WATCHERS):

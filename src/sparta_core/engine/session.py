@@ -88,10 +88,14 @@ def start_session(options: SessionOptions) -> Session:
             blocked=blocked,
         )
     )
+    reporter = Reporter(options.verbosity)
+    for name, close in pm.unknown_blocked.items():
+        hint = f" (did you mean '{close}'?)" if close else ""
+        reporter.warn(f"-p no:{name}: no plugin is called '{name}'{hint}; nothing was "
+                      "blocked (`sparta plugins` lists them)")
     parser = OptionParser()
     pm.hook.sparta_addoption.call_historic(kwargs={"parser": parser})
     flags["options"] = parse_pairs(list(options.options), what="-o")
-    reporter = Reporter(options.verbosity)
     settings = merge_settings(
         project_dir, file_values, config_file, flags, parser,
         dormant=pm.dormant, warn=reporter.warn,

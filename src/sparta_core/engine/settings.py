@@ -141,6 +141,50 @@ CORE_KEYS: dict[str, tuple[str, Callable[[Any, str], Any]]] = {
     "layer": ("layer", _as_bool),
 }
 
+#: What each key of ``[tool.sparta]`` takes and does: (type, default, help). The source
+#: of the settings table of docs/reference.md (``docs/gen_reference.py``); a test keeps
+#: it in step with :data:`CORE_KEYS`.
+KEY_DOCS: dict[str, tuple[str, str, str]] = {
+    "service": ("str", '"service:service"', "The service object, `module:attribute`."),
+    "s3-bucket": ("str", "none (`--local`: a bucket of its own)",
+                  "Bucket for archives and templates (content-addressed keys)."),
+    "region": ("str", "the AWS configuration's (`--local`: us-east-1)", "AWS region."),
+    "profile": ("str", "none", "AWS credentials profile."),
+    "endpoint-url": ("str", "none", "Send every AWS call to this endpoint (also "
+                                    "`AWS_ENDPOINT_URL`)."),
+    "build-id": ("str", "the archive's hash", "Build identifier, kept in the template's "
+                                              "`Metadata`."),
+    "requirements": ("str", "requirements.txt, else [project] dependencies",
+                     "The requirements file to install for Lambda's platform."),
+    "exclude": ("list[str]", "[]", "Globs of project files left out of the archive."),
+    "include": ("list[str]", "[]", "Globs shipped although a default or `exclude` leaves "
+                                   "them out (a secret file only by its exact path)."),
+    "plugins": ("list[str]", "[]", "Plugin modules to load, after the entry points."),
+    "tags": ("table of str", "{}", "Stack tags (`--tag K=V` adds to them)."),
+    "params": ("table of str", "{}", "Template parameter values (`--param K=V`)."),
+    "local": ("bool", "false", "Use the embedded local AWS endpoint (`--local`)."),
+    "noop": ("bool", "false", "Build and marshal only; nothing in AWS changes (`--noop`)."),
+    "index-url": ("str", "the installer's", "Package index for the dependencies."),
+    "extra-index-url": ("list[str]", "[]", "More package indexes."),
+    "find-links": ("list[str]", "[]", "Folders or pages of wheels to install from."),
+    "exclude-runtime-provided": ("bool", "false", "Leave out boto3 and what else Lambda's "
+                                                  "Python runtime provides."),
+    "force": ("bool", "false", "Reinstall the dependencies, ignoring the cache "
+                               "(`build --force`)."),
+    "installer": ('"uv" | "pip"', "uv when available, else pip", "The dependency "
+                                                                 "installer."),
+    "log-retention-days": ("int | \"never\"", "30", "Days every function's log group keeps "
+                                                    "events, unless the function says "
+                                                    "otherwise."),
+    "layer": ("bool", "false", "Put the dependencies in a content-addressed Lambda layer; "
+                               "the function archive holds only the project's code."),
+    "require-approval": ('"never" | "broadening" | "any-change"', '"broadening"',
+                         "Which changes need a yes at the terminal (or `--yes`) before the "
+                         "change set runs: IAM broadening, every change, or none."),
+    "stages": ("table of tables", "{}", "`[tool.sparta.stages.NAME]`: the same keys, laid "
+                                        "over these for `--stage NAME`."),
+}
+
 CONVERTERS: dict[str, Callable[[Any, str], Any]] = {
     "str": _as_str,
     "list": _as_list,

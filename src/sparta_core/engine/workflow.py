@@ -272,7 +272,7 @@ def template_path(ctx: ProvisionContext, template_format: str = "json",
 
 def write_template(ctx: ProvisionContext, template: Template, template_format: str) -> None:
     """Write ``.sparta/<service>-template.<json|yaml>`` and, for each nested stack,
-    ``.sparta/<service>-<LogicalId>-template.<json|yaml>``.
+    ``.sparta/<service>-<LogicalId>-template.<json|yaml>``; remove the other format's.
 
     The files are for people, so they are indented; indenting is slow (the pure-Python
     encoder), so a template over ``FULL_INDENT_BYTES`` is written one line per resource
@@ -306,6 +306,13 @@ def write_template(ctx: ProvisionContext, template: Template, template_format: s
         partial.write_text(body)
         partial.replace(path)
         written[path.name] = f"{digest} {path.stat().st_mtime_ns}"
+        # The template of an earlier build in the other format is stale now: left beside
+        # the new one, it would be read (or deployed by hand) as if it were current.
+        for other in TEMPLATE_FORMATS:
+            if other != template_format:
+                stale = template_path(ctx, other, logical_id.replace(".", "-"))
+                stale.unlink(missing_ok=True)
+                written.pop(stale.name, None)
     record.write_text(json.dumps(written, sort_keys=True))
     ctx.stash["sparta.template_path"] = template_path(ctx, template_format)
 

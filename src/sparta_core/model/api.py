@@ -39,6 +39,7 @@ from sparta_core.model.naming import logical_id
 
 if TYPE_CHECKING:
     from sparta_core.model.component import ComponentWiring
+    from sparta_core.model.local_route import LocalRoute
     from sparta_core.model.service import Service
 
 __all__ = ["METHODS", "CorsConfig", "ResolvedRoute", "RestAPI", "Route", "part_id", "split_path"]
@@ -281,6 +282,27 @@ class RestAPI(Component):
         from sparta_core.model.api_template import add_api
 
         add_api(wiring, self)
+
+    def local_routes(self, service: Service) -> list[LocalRoute]:
+        """Each route method as ``sparta local api`` serves it: payload 1.0, and with
+        CORS on, the preflight API Gateway's ``OPTIONS`` mock answers on the path."""
+        from sparta_core.model.local_route import LocalRoute
+
+        by_path = self.methods_by_path()
+        routes = []
+        for resolved in self.resolve(service):
+            route = resolved.route
+            preflight = None
+            if self.cors_config is not None and "OPTIONS" not in by_path[route.path]:
+                preflight = self.cors_config.headers(by_path[route.path])
+            routes += [
+                LocalRoute(method, route.path, resolved.function_key, "rest-v1",
+                           api=self.name, stage=self.stage, preflight=preflight,
+                           binary_media_types=tuple(self.binary_media_types),
+                           source=self.what)
+                for method in route.methods
+            ]
+        return routes
 
     def describe(self) -> str:
         return f"RestAPI {self.name} /{self.stage}"

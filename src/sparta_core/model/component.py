@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from sparta_core.engine.context import ProvisionContext
     from sparta_core.engine.template import Template
     from sparta_core.model.function import LambdaFunction
+    from sparta_core.model.local_route import LocalRoute
     from sparta_core.model.service import Service
 
 
@@ -124,6 +125,11 @@ class Component:
     def existing_resources(self) -> list[tuple[str, str]]:
         """``(kind, name)`` of what must exist outside the stack before anything changes
         (``("s3-bucket", "logs")``); kinds the checker does not know are skipped."""
+        return []
+
+    def local_routes(self, service: Service) -> list[LocalRoute]:
+        """The HTTP routes ``sparta local api`` serves for this component (an API's
+        routes, each with its function and payload shape); none by default."""
         return []
 
     def describe(self) -> str:

@@ -10,6 +10,7 @@ from typing import Any
 
 from sparta_core.errors import ServiceDefinitionError
 from sparta_core.model.events import EventSource
+from sparta_core.model.function_options import FUNCTION_OPTION_DOCS
 from sparta_core.model.iam import IAMRoleDefinition
 from sparta_core.model.refs import Reference, Value, check_value
 
@@ -54,27 +55,9 @@ def check_log_retention(value: object, *, what: str) -> None:
             f"got {value!r}"
         )
 
-#: The options ``@service.function(...)`` and ``service.add_function(...)`` accept.
-FUNCTION_OPTIONS = (
-    "name",
-    "description",
-    "memory_size",
-    "timeout",
-    "environment",
-    "layers",
-    "vpc",
-    "reserved_concurrency",
-    "dead_letter_arn",
-    "tracing",
-    "ephemeral_storage",
-    "architecture",
-    "tags",
-    "role",
-    "events",
-    "decorators",
-    "log_retention_days",
-    "function_url",
-)
+#: The options ``@service.function(...)`` and ``service.add_function(...)`` accept
+#: (documented in :mod:`sparta_core.model.function_options`).
+FUNCTION_OPTIONS = tuple(FUNCTION_OPTION_DOCS)
 
 #: A decorator is called with keyword arguments it names among ctx, function,
 #: logical_id and template; it may return a dict of extra resources.

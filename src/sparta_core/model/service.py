@@ -159,7 +159,13 @@ class Service:
     # -- declaring functions -------------------------------------------------------
 
     def function(self, **options: Any) -> Callable[[F], F]:
-        """Decorator: register the decorated function and return it unchanged."""
+        """Decorator: register the decorated function and return it unchanged.
+
+        Its options (the list below is generated from
+        :mod:`sparta_core.model.function_options`)::
+
+        {options}
+        """
         check_options(options, what=f"service '{self.name}'")
 
         def register(func: F) -> F:
@@ -184,7 +190,13 @@ class Service:
         return register
 
     def add_function(self, handler: str, **options: Any) -> LambdaFunction:
-        """Register the function ``handler`` (``"pkg.module.function"``) without importing it."""
+        """Register the function ``handler`` (``"pkg.module.function"``) without importing
+        it; returns its ``LambdaFunction``.
+
+        It takes the options of :meth:`function`::
+
+        {options}
+        """
         if not isinstance(handler, str) or "." not in handler:
             raise ServiceDefinitionError(
                 f"service '{self.name}': handler {handler!r} must be 'module.function'"
@@ -290,6 +302,20 @@ class Service:
         names: dict[str, tuple[Path, set[str]] | None] = {}
         for function in self.functions.values():
             _resolve_handler(function, root, names)
+
+
+def _document_options() -> None:
+    """Put the function options in the docstrings of ``Service.function`` and
+    ``Service.add_function`` (so ``help(service.function)`` lists them), from the same
+    table docs/reference.md is generated from."""
+    from sparta_core.model.function_options import options_docstring
+
+    listing = options_docstring(" " * 12)[8:]  # the placeholder is indented 8 already
+    for method in (Service.function, Service.add_function):
+        method.__doc__ = (method.__doc__ or "").replace("{options}", listing)
+
+
+_document_options()
 
 
 def check_logical_id(name: object, what: str) -> str:

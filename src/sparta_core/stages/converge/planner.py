@@ -321,8 +321,13 @@ class ResourceChange:
         )
 
     def __str__(self) -> str:
+        return self.line()
+
+    def line(self, id_width: int = 32) -> str:
+        """The change as one line, the logical ID padded to ``id_width`` (the longest
+        ID of the change set, so that the types stay in one column)."""
         mark = {"Add": "+", "Modify": "~", "Remove": "-"}.get(self.action, "*")
-        line = f"  {mark} {self.action:<7} {self.logical_id:<32} {self.resource_type}"
+        line = f"  {mark} {self.action:<7} {self.logical_id:<{id_width}} {self.resource_type}"
         if self.action == "Modify":
             line += f"  replacement: {self.replacement or 'False'}"
         return line
@@ -335,5 +340,6 @@ def format_change_set(step: CreateChangeSet, changes: list[ResourceChange]) -> l
         f"change set {step.change_set_name}: {verb} stack {step.stack_name}, "
         f"{len(changes)} change(s)"
     ]
-    lines.extend(str(change) for change in changes)
+    width = max([32, *(len(change.logical_id) for change in changes)])
+    lines.extend(change.line(width) for change in changes)
     return lines

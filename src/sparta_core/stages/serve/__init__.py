@@ -1,0 +1,1 @@
+"""Serving the service locally (``sparta local api``): the built-in route providers."""
