@@ -28,8 +28,8 @@ from sparta_core.engine.settings import (
     merge_settings,
     parse_pairs,
     read_project_config,
-    stage_values,
 )
+from sparta_core.engine.stage_overlay import stage_values
 from sparta_core.errors import ConfigError, ServiceDefinitionError, location_in
 from sparta_core.model.service import Service
 
