@@ -10,7 +10,8 @@ import sys
 from pathlib import Path
 
 import sparta_core as sparta
-from sparta_core.engine.settings import CORE_KEYS, KEY_DOCS, STAGES_KEY
+from sparta_core.engine.settings import CORE_KEYS, KEY_DOCS
+from sparta_core.engine.stage_overlay import STAGES_KEY
 from sparta_core.model.function import FUNCTION_OPTIONS, LambdaFunction
 from sparta_core.model.function_options import FUNCTION_OPTION_DOCS
 
