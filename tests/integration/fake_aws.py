@@ -21,9 +21,10 @@ from typing import Any
 
 
 @contextlib.contextmanager
-def hung_server() -> Iterator[tuple[str, list[socket.socket]]]:
-    """A TCP server that accepts connections and never sends a byte; yields its URL and
-    the accepted connections (kept open until the end)."""
+def tcp_server(keep: bool) -> Iterator[tuple[str, list[socket.socket]]]:
+    """A TCP server on 127.0.0.1 that accepts every connection and never sends a byte;
+    yields its URL and the accepted connections. ``keep``: hold each one open until the
+    end (a wedged endpoint); otherwise close it at once (an endpoint that hangs up)."""
     listener = socket.create_server(("127.0.0.1", 0))
     listener.settimeout(0.2)
     accepted: list[socket.socket] = []
@@ -38,6 +39,8 @@ def hung_server() -> Iterator[tuple[str, list[socket.socket]]]:
             except OSError:
                 return
             accepted.append(connection)
+            if not keep:
+                connection.close()
 
     thread = threading.Thread(target=serve, daemon=True)
     thread.start()
@@ -49,6 +52,11 @@ def hung_server() -> Iterator[tuple[str, list[socket.socket]]]:
         for connection in accepted:
             connection.close()
         listener.close()
+
+
+def hung_server() -> contextlib.AbstractContextManager[tuple[str, list[socket.socket]]]:
+    """Accepts every connection and never answers: a wedged endpoint."""
+    return tcp_server(keep=True)
 
 
 class Request:

@@ -18,6 +18,7 @@ from typing import Any
 import boto3
 import pytest
 from aws_helpers import BUCKET, configure, keys, stack
+from fake_aws import tcp_server
 
 pytestmark = pytest.mark.integration
 
@@ -187,33 +188,11 @@ def test_provision_uploads_when_head_object_answers_403(cli, hello, aws,
 
 
 @pytest.fixture
-def closing_server() -> Iterator[tuple[str, list[int]]]:
+def closing_server() -> Iterator[tuple[str, list[socket.socket]]]:
     """A TCP server on 127.0.0.1 that accepts each connection and closes it at once
-    (the endpoint is not answering); yields its URL and a list counting connections."""
-    listener = socket.create_server(("127.0.0.1", 0))
-    listener.settimeout(0.2)
-    accepted: list[int] = []
-    stop = threading.Event()
-
-    def serve() -> None:
-        while not stop.is_set():
-            try:
-                connection, _ = listener.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            accepted.append(1)
-            connection.close()
-
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{listener.getsockname()[1]}", accepted
-    finally:
-        stop.set()
-        thread.join(2)
-        listener.close()
+    (the endpoint is not answering); yields its URL and the connections it took."""
+    with tcp_server(keep=False) as server:
+        yield server
 
 
 @pytest.mark.parametrize("command", [("provision", "--yes"), ("status",), ("delete", "--yes")])
