@@ -14,6 +14,17 @@ from sparta_core.commands.options import (
     open_session,
 )
 
+#: Names a one-line summary lists before it says how many more there are.
+LISTED = 8
+
+
+def listed(names: list[str]) -> str:
+    """``a, b, c``, or the first :data:`LISTED` and ``... and N more``: a service of a
+    thousand functions gets one readable line, not a thousand names."""
+    if len(names) <= LISTED:
+        return ", ".join(names)
+    return f"{', '.join(names[:LISTED])} ... and {len(names) - LISTED:,} more"
+
 
 def build_and_report(run: Any, template_format: str) -> None:
     """Run the pipeline on ``run`` (a context with ``noop`` set: nothing in AWS changes)
@@ -23,8 +34,8 @@ def build_and_report(run: Any, template_format: str) -> None:
     Workflow(run).provision(template_format=template_format)
     archive = run.archive
     assert archive is not None and run.template is not None
-    functions = ", ".join(run.service.functions)
-    click.echo(f"{run.service.name}: {len(run.service.functions)} function(s): {functions}")
+    click.echo(f"{run.service.name}: {len(run.service.functions)} function(s): "
+               f"{listed(list(run.service.functions))}")
     click.echo(
         f"archive   {display(archive.path, run.project_dir)}  {archive.size:,} bytes  "
         f"{archive.entries} files  sha256 {archive.sha256}"
@@ -39,9 +50,12 @@ def build_and_report(run: Any, template_format: str) -> None:
             f"{artifact.name:<9} {display(artifact.path, run.project_dir)}  "
             f"{artifact.path.stat().st_size:,} bytes  sha256 {artifact.sha256}"
         )
+    nested = len(run.template.nested)
+    across = (f" ({sum(1 for _ in run.template.all_resources()):,} in all, with {nested} "
+              "nested stacks)") if nested else ""
     click.echo(
         f"template  {display(template_path(run, template_format), run.project_dir)}  "
-        f"{len(run.template.resources)} resources"
+        f"{len(run.template.resources)} resources{across}"
     )
     assert run.build is not None
     for architecture, deps in run.build.report.get("dependencies", {}).items():

@@ -126,6 +126,10 @@ class Template:
         self._nested: dict[str, Template] = {}
         #: The compact JSON, once :meth:`freeze` says the template is finished.
         self._frozen: str | None = None
+        #: :meth:`resource_references` of the frozen template, and the JSON it was
+        #: worked out for (a thawed and refrozen template has a new one).
+        self._references: dict[str, list[tuple[str, str | None]]] = {}
+        self._references_of: str | None = None
 
     # -- adding ----------------------------------------------------------------------
 
@@ -360,6 +364,22 @@ class Template:
         for _, stack in self.stacks():
             if stack._frozen is None:  # a nested stack may have been finished already
                 stack._frozen = stack.to_compact_json()
+
+    def resource_references(self) -> Mapping[str, list[tuple[str, str | None]]]:
+        """Logical ID -> :func:`references` of that resource, in template order.
+
+        Several validators (references, attributes, cycles) and the nested-stack split
+        each need every resource's references; on a finished (frozen) template they are
+        worked out once and shared, since walking every value of thousands of resources
+        is what such a template's checks cost. The lists are the caller's to read only.
+        """
+        if self._frozen is not None and self._references_of is self._frozen:
+            return self._references
+        found = {logical_id: references(resource)
+                 for logical_id, resource in self._resources.items()}
+        if self._frozen is not None:
+            self._references, self._references_of = found, self._frozen
+        return found
 
     def to_json(self) -> str:
         """Deterministic indented JSON (for people: the file in ``.sparta/``). Indented

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from sparta_core.engine.context import ProvisionContext
-from sparta_core.engine.template import Template, referenced_ids
+from sparta_core.engine.template import Template
 from sparta_core.errors import TemplateError
 from sparta_core.hookspecs import hookimpl
 
@@ -19,11 +19,12 @@ from sparta_core.hookspecs import hookimpl
 def dependency_graph(template: Template) -> dict[str, list[str]]:
     """Resource to the resources it depends on (references and ``DependsOn``)."""
     resources = template.resources
+    asked = template.resource_references()  # DependsOn holds names, not references
     graph: dict[str, list[str]] = {}
     for resource_id, resource in resources.items():
         depends = resource.get("DependsOn", [])
         targets: list[Any] = [depends] if isinstance(depends, str) else list(depends)
-        targets += list(referenced_ids({k: v for k, v in resource.items() if k != "DependsOn"}))
+        targets += [target for target, _ in asked[resource_id]]
         graph[resource_id] = sorted({t for t in targets if t in resources and t != resource_id})
     return graph
 

@@ -13,11 +13,11 @@ logical ID sparta generated for it.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from sparta_core.engine.context import ProvisionContext
-from sparta_core.engine.template import Template, referenced_ids
+from sparta_core.engine.template import Template, references
 from sparta_core.errors import TemplateError
 from sparta_core.hookspecs import hookimpl
 from sparta_core.model.cfn_types import check_attribute
@@ -66,74 +66,40 @@ def _who(template: Template, section: str, name: str) -> str:
 
 
 def check_references(template: Template) -> None:
+    """Every ``Ref``/``GetAtt``/``${...}`` names something the template declares; every
+    ``DependsOn`` a resource of it; and a ``GetAtt`` on a resource of a type sparta knows
+    names one of its attributes. One pass over the template's references (shared with
+    the other validators: :meth:`Template.resource_references`)."""
     declared = set(template.resources) | set(template.parameters)
-    body = template.to_dict()
-    sections = [("resource", body.get("Resources", {})), ("output", body.get("Outputs", {}))]
-    for section, items in sections:
-        for name, item in items.items():
-            for target in referenced_ids(item):
-                if target in declared:
-                    continue
+    resources = template.resources
+    asked = template.resource_references()
+    outputs = template.outputs
+    sections = [("resource", name, asked[name]) for name in resources]
+    sections += [("output", name, references(item)) for name, item in outputs.items()]
+    for section, name, found in sections:
+        for target, attribute in found:
+            if target not in declared:
                 close = difflib.get_close_matches(target, sorted(declared), n=1)
                 hint = f" (did you mean '{close[0]}'?)" if close else ""
                 raise TemplateError(
                     f"{_who(template, section, name)} refers to '{target}', which the "
                     f"template does not declare{hint}"
                 )
-            depends = item.get("DependsOn", []) if section == "resource" else []
-            for target in [depends] if isinstance(depends, str) else depends:
-                if target not in template.resources:
-                    raise TemplateError(
-                        f"resource '{name}' depends on '{target}', which the template does "
-                        "not declare"
-                    )
-
-
-def attributes_asked(value: Any) -> Iterator[tuple[str, str]]:
-    """``(logical ID, attribute)`` of every ``Fn::GetAtt`` and ``${X.Attr}`` in ``value``."""
-    if isinstance(value, list):
-        for item in value:
-            yield from attributes_asked(item)
-        return
-    if not isinstance(value, Mapping):
-        return
-    if len(value) == 1 and "Fn::GetAtt" in value:
-        target = value["Fn::GetAtt"]
-        parts = target.split(".", 1) if isinstance(target, str) else target
-        if isinstance(parts, list) and len(parts) == 2 and all(isinstance(p, str) for p in parts):
-            yield parts[0], parts[1]
-        return
-    if len(value) == 1 and "Fn::Sub" in value:
-        sub = value["Fn::Sub"]
-        text, variables = (sub[0], sub[1]) if isinstance(sub, list) and len(sub) == 2 else (sub, {})
-        if isinstance(text, str):
-            for piece in text.split("${")[1:]:
-                name = piece.split("}", 1)[0]
-                if "." in name and not name.startswith(("!", "AWS::")):
-                    resource, attribute = name.split(".", 1)
-                    if resource not in variables:
-                        yield resource, attribute
-        yield from attributes_asked(variables)
-        return
-    for item in value.values():
-        yield from attributes_asked(item)
-
-
-def check_attributes(template: Template) -> None:
-    """A ``GetAtt`` on a resource of a type sparta knows names one of its attributes."""
-    body = template.to_dict()
-    resources = body.get("Resources", {})
-    sections = [("resource", resources), ("output", body.get("Outputs", {}))]
-    for section, items in sections:
-        for name, item in items.items():
-            for target, attribute in attributes_asked(item):
-                resource_type = resources.get(target, {}).get("Type")
-                problem = check_attribute(resource_type, attribute)
-                if problem:
-                    raise TemplateError(
-                        f"{_who(template, section, name)} asks for GetAtt('{target}', "
-                        f"'{attribute}'), but {problem}"
-                    )
+            if attribute is None or target not in resources:
+                continue
+            problem = check_attribute(resources[target].get("Type"), attribute)
+            if problem:
+                raise TemplateError(
+                    f"{_who(template, section, name)} asks for GetAtt('{target}', "
+                    f"'{attribute}'), but {problem}"
+                )
+        depends = resources[name].get("DependsOn", []) if section == "resource" else []
+        for target in [depends] if isinstance(depends, str) else depends:
+            if target not in resources:
+                raise TemplateError(
+                    f"resource '{name}' depends on '{target}', which the template does "
+                    "not declare"
+                )
 
 
 def _least_bytes(value: Any, stack_name: str) -> int:
@@ -183,7 +149,6 @@ def check_environment_sizes(ctx: ProvisionContext, template: Template) -> None:
 def sparta_validate_template(ctx: ProvisionContext, template: Template) -> None:
     for logical_id, stack in template.stacks():
         check_references(stack)
-        check_attributes(stack)
         name = f"nested stack {logical_id}" if logical_id else "template"
         check_limits(stack, stack.to_compact_json(), name)
     check_environment_sizes(ctx, template)
