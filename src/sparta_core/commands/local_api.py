@@ -242,7 +242,8 @@ def serve(open_context: Callable[[], Any], port: int) -> None:
     click.echo(f"serving {served.ctx.service.name} on {url} (Ctrl-C to stop)")
     width = max(len(r.describe()) for r in served.router.routes)
     for route in sorted(served.router.routes, key=lambda r: (r.path, r.method)):
-        click.echo(f"  {route.describe():<{width}}  -> {route.function}  ({route.payload})")
+        source = f", {route.source}" if route.source else ""
+        click.echo(f"  {route.describe():<{width}}  -> {route.function}  ({route.payload}{source})")
     stop = threading.Event()
 
     def watch() -> None:

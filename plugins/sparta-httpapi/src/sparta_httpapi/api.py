@@ -245,6 +245,48 @@ class HttpAPI(sparta.Component):
     def describe(self) -> str:
         return f"HttpAPI {self.name} ({len(self.routes)} routes, stage {self.stage})"
 
+    def local_routes(self, service: Any) -> list[sparta.LocalRoute]:
+        """Each route as ``sparta local api`` serves it: payload format 2.0, the
+        ``$default`` route as the catch-all, and with CORS on, the preflight answer and
+        the headers API Gateway adds to every response. A JWT authorizer is not checked
+        locally (there is no issuer to ask); the route's listing says so, and the
+        function sees no ``authorizer`` claims."""
+        preflight, added = self.local_cors_headers()
+        routes = []
+        for route, function in self.resolve(service):
+            source = f"HttpAPI '{self.name}'"
+            if route.authorizer is not None:
+                source += f" (JWT '{route.authorizer.name}' not checked locally)"
+            routes.append(sparta.LocalRoute(
+                route.key.method or "ANY", route.key.path or DEFAULT_ROUTE, function.key,
+                "http-v2", api=self.name, stage=self.stage, preflight=preflight,
+                response_headers=added, source=source,
+            ))
+        return routes
+
+    def local_cors_headers(self) -> tuple[dict[str, str] | None, dict[str, str]]:
+        """``(preflight, added)``: the headers of API Gateway's answer to a CORS
+        preflight, and those it adds to a route's responses; ``(None, {})`` without
+        CORS. With several allowed origins the first is given (API Gateway echoes the
+        request's origin when it is one of them; the local server answers statically)."""
+        cors = self.cors_configuration()
+        if cors is None:
+            return None, {}
+        origins = cors.get("AllowOrigins") or ["*"]
+        added = {"Access-Control-Allow-Origin": origins[0]}
+        if cors.get("AllowCredentials"):
+            added["Access-Control-Allow-Credentials"] = "true"
+        if cors.get("ExposeHeaders"):
+            added["Access-Control-Expose-Headers"] = ",".join(cors["ExposeHeaders"])
+        preflight = dict(added)
+        if cors.get("AllowMethods"):
+            preflight["Access-Control-Allow-Methods"] = ",".join(cors["AllowMethods"])
+        if cors.get("AllowHeaders"):
+            preflight["Access-Control-Allow-Headers"] = ",".join(cors["AllowHeaders"])
+        if cors.get("MaxAge") is not None:
+            preflight["Access-Control-Max-Age"] = str(cors["MaxAge"])
+        return preflight, added
+
     def cors_configuration(self) -> dict[str, Any] | None:
         """The ``CorsConfiguration`` property, or ``None`` without CORS."""
         if self.cors is False:
