@@ -153,7 +153,7 @@ class Workflow:
         template.freeze()  # finished: its JSON is made once from here on
         with ctx.reporter.stage("validate-template"):
             # Validators may only read. The built-in ones are known to; a template is
-            # serialised before and after only when a plugin's validator runs, so a
+            # serialised afresh after them only when a plugin's validator runs, so a
             # build that has none pays nothing for the check.
             suspects = [
                 impl.plugin_name
@@ -161,7 +161,10 @@ class Workflow:
                 if self.pm.infos.get(impl.plugin_name) is None
                 or self.pm.infos[impl.plugin_name].origin != "built-in"
             ]
-            before = _fingerprint(template) if suspects else ""
+            # The frozen JSON is the template as it was finished: one fresh serialisation
+            # afterwards is enough to see a change.
+            before = "\n".join(stack.to_compact_json() for _, stack in template.stacks()) \
+                if suspects else ""
             self.call(
                 "validate-template", "sparta_validate_template", ctx=ctx, template=template
             )
