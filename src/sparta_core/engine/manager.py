@@ -299,34 +299,9 @@ def _distribution_name(entry_point: Any) -> str | None:
 
 
 def _entry_points() -> dict[str, Any]:
-    if not _any_entry_point_group(ENTRY_POINT_GROUP):
-        return {}  # the common case, found without importing importlib.metadata (~15 ms)
-    from importlib.metadata import entry_points
+    from sparta_core.engine.entry_points import entry_points
 
-    return {entry_point.name: entry_point for entry_point in entry_points(group=ENTRY_POINT_GROUP)}
-
-
-def _any_entry_point_group(group: str) -> bool:
-    """Whether any distribution on ``sys.path`` may declare entry points in ``group``: a
-    cheap look at each ``*.dist-info/entry_points.txt`` (or ``*.egg-info``). A false
-    positive only costs the full importlib.metadata scan."""
-    header = f"[{group}]"
-    for folder in sys.path:
-        if os.path.isfile(folder):
-            return True  # a zipped path entry: let importlib.metadata look inside
-        try:
-            names = os.listdir(folder or ".")
-        except OSError:
-            continue
-        for name in names:
-            if name.endswith((".dist-info", ".egg-info")):
-                try:
-                    with open(os.path.join(folder or ".", name, "entry_points.txt")) as handle:
-                        if header in handle.read():
-                            return True
-                except OSError:
-                    continue
-    return False
+    return entry_points(ENTRY_POINT_GROUP)
 
 
 def _register_entry_point(pm: SpartaPluginManager, entry_point: Any) -> None:
