@@ -14,8 +14,6 @@ import sys
 import textwrap
 import threading
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,6 +21,7 @@ import pytest
 
 from sparta_core.commands.local_api_events import Request, Router, make_event, make_response
 from sparta_core.model.local_route import LocalRoute
+from sparta_core.testing import http_request
 
 SPARTA = Path(sys.executable).parent / "sparta"
 
@@ -108,13 +107,7 @@ class Server:
 
     def call(self, method: str, path: str, body: bytes | None = None,
              headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
-        request = urllib.request.Request(self.url + path, data=body, method=method,
-                                         headers=headers or {})
-        try:
-            with urllib.request.urlopen(request, timeout=30) as response:
-                return response.status, dict(response.headers), response.read()
-        except urllib.error.HTTPError as error:
-            return error.code, dict(error.headers), error.read()
+        return http_request(self.url + path, method, body, headers, timeout=30)
 
 
 @pytest.fixture
@@ -139,7 +132,7 @@ def server(make_project) -> Iterator[Server]:
 def test_routes_answer_with_api_gateway_events(server: Server) -> None:
     status, headers, body = server.call("GET", "/items/42")
     assert (status, json.loads(body)) == (200, {"id": "42", "name": "first"})
-    assert headers["Access-Control-Allow-Origin"] == "*"  # SPARTA_CORS reached the function
+    assert headers["access-control-allow-origin"] == "*"  # SPARTA_CORS reached the function
 
     status, _, body = server.call("POST", "/items", b'{"name": "towel"}',
                                   {"Content-Type": "application/json", "X-Test": "yes"})
@@ -165,7 +158,7 @@ def test_routes_answer_with_api_gateway_events(server: Server) -> None:
     status, headers, body = server.call("POST", "/blob", data,
                                         {"Content-Type": "application/octet-stream"})
     assert (status, body) == (200, data[::-1])
-    assert headers["Content-Type"] == "application/octet-stream"
+    assert headers["content-type"] == "application/octet-stream"
 
     status, _, body = server.call("GET", "/nowhere")
     assert (status, json.loads(body)) == (404, {"message": "Not Found"})
@@ -176,8 +169,8 @@ def test_routes_answer_with_api_gateway_events(server: Server) -> None:
     status, headers, body = server.call("OPTIONS", "/items/42",
                                         headers={"Origin": "https://app.test"})
     assert (status, body) == (200, b"")
-    assert headers["Access-Control-Allow-Methods"] == "GET,OPTIONS"
-    assert headers["Access-Control-Allow-Origin"] == "*"
+    assert headers["access-control-allow-methods"] == "GET,OPTIONS"
+    assert headers["access-control-allow-origin"] == "*"
 
     # The access log line follows the response: one per request.
     assert server.wait_for("preflight").startswith('127.0.0.1 "OPTIONS /items/42" 200 0B ')

@@ -141,3 +141,33 @@ def test_a_function_body_becomes_the_file() -> None:
             pass
 
     assert function_body(decorated_first).startswith("@staticmethod\n")
+
+
+def test_http_request_answers_errors_and_calls_only_loopback() -> None:
+    import http.server
+    import threading
+
+    from sparta_core.testing import http_request
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            self.send_response(418 if body == b"teapot" else 200)
+            self.send_header("X-Echo", body.decode())
+            self.end_headers()
+            self.wfile.write(body[::-1])
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/"
+        assert http_request(url, "POST", b"abc")[::2] == (200, b"cba")
+        status, headers, body = http_request(url, "POST", b"teapot")
+        assert (status, headers["x-echo"], body) == (418, "teapot", b"topaet")
+    finally:
+        server.shutdown()
+    with pytest.raises(ValueError, match="only calls loopback addresses"):
+        http_request("http://example.com/")

@@ -5,12 +5,12 @@ CORS preflight headers, and a JWT route refusing requests without a valid token.
 from __future__ import annotations
 
 import json
-import urllib.error
-import urllib.request
 from collections.abc import Mapping
 
 import boto3
 import pytest
+
+from sparta_core.testing import http_request
 
 pytestmark = pytest.mark.integration
 
@@ -19,15 +19,8 @@ def call(endpoint: str, api_id: str, method: str, path: str, body: bytes | None 
          headers: Mapping[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
     """One request to the API's $default stage, by MiniStack's path form
     (``/_aws/execute-api/<api>/$default/<path>``): no DNS needed."""
-    assert endpoint.startswith("http://127.0.0.1:")
-    request = urllib.request.Request(f"{endpoint}/_aws/execute-api/{api_id}/$default{path}",
-                                     data=body, method=method, headers=dict(headers or {}))
-    try:
-        with urllib.request.urlopen(request, timeout=60) as response:
-            return response.status, {k.lower(): v for k, v in response.headers.items()}, \
-                response.read()
-    except urllib.error.HTTPError as error:
-        return error.code, {k.lower(): v for k, v in error.headers.items()}, error.read()
+    return http_request(f"{endpoint}/_aws/execute-api/{api_id}/$default{path}", method,
+                        body, headers)
 
 
 @pytest.fixture

@@ -12,12 +12,12 @@ import signal
 import subprocess
 import sys
 import threading
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from sparta_core.testing import http_request
 
 SPARTA = str(Path(sys.executable).parent / "sparta")
 
@@ -57,14 +57,7 @@ class Served:
 
     def call(self, method: str, path: str, body: bytes | None = None,
              headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
-        request = urllib.request.Request(self.url + path, data=body, method=method,
-                                         headers=headers or {})
-        try:
-            with urllib.request.urlopen(request, timeout=60) as response:
-                return response.status, {k.lower(): v for k, v in response.headers.items()}, \
-                    response.read()
-        except urllib.error.HTTPError as error:
-            return error.code, {k.lower(): v for k, v in error.headers.items()}, error.read()
+        return http_request(self.url + path, method, body, headers)
 
     def stop(self) -> int:
         if self.process.poll() is None:

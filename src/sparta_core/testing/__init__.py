@@ -24,6 +24,10 @@ Fixtures:
   ``sparta-core[local]``) on a free loopback port, started once per session and emptied
   before each test, with ``AWS_ENDPOINT_URL``, the region and dummy credentials set so
   boto3 and sparta talk to it. Skips the test when MiniStack is not installed.
+
+And a function: ``http_request(url, method="GET", body=None, headers=None)`` makes one
+request to an API under test on a loopback address and returns ``(status, headers,
+body)``, header names lower-case, whatever the status.
 """
 
 from __future__ import annotations
@@ -40,6 +44,7 @@ from sparta_core.testing.endpoint import (
     reset,
     running_endpoint,
 )
+from sparta_core.testing.http import http_request
 from sparta_core.testing.recorder import HookCall, HookRecorder
 from sparta_core.testing.runner import (
     FileContent,
@@ -58,6 +63,7 @@ __all__ = [
     "aws_endpoint",
     "function_body",
     "hook_recorder",
+    "http_request",
     "lint_errors",
     "sparta_endpoint_url",
     "sparta_project",
