@@ -41,6 +41,7 @@ from sparta_core.errors import (
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from pathlib import Path
 
     from sparta_core.engine.context import ProvisionContext
@@ -57,11 +58,6 @@ LOCAL_BUCKET = "sparta-local-artifacts"
 PROBE_CONNECT_TIMEOUT = 2
 PROBE_MAX_ATTEMPTS = 2
 STASH_KEY = "sparta.aws"
-#: Artifacts above this go up in multipart pieces of MULTIPART_CHUNK, UPLOAD_CONCURRENCY
-#: at a time (boto3's transfer manager).
-MULTIPART_THRESHOLD = 16 * 1024 * 1024
-MULTIPART_CHUNK = 8 * 1024 * 1024
-UPLOAD_CONCURRENCY = 8
 
 
 class Aws:
@@ -204,21 +200,22 @@ class Aws:
             return f"{self.endpoint_url} ({self.region})"
         return f"AWS {self.region}"
 
-    def upload_file(self, path: Path, bucket: str, key: str, extra: dict[str, Any]) -> None:
-        """Upload ``path`` with boto3's transfer manager: a large file goes up in
-        multipart pieces, several at once (``extra`` are PutObject's arguments, such as
-        ``ContentType`` and ``ServerSideEncryption``)."""
-        from boto3.s3.transfer import TransferConfig
+    def upload_file(self, path: Path, bucket: str, key: str, extra: dict[str, Any], *,
+                    progress: Callable[[int], None] | None = None) -> None:
+        """Upload ``path`` with boto3's transfer manager, tuned by
+        :func:`sparta_core.aws.transfer.tuning`: a large file goes up in multipart
+        pieces, several at once (``extra`` are PutObject's arguments, such as
+        ``ContentType`` and ``ServerSideEncryption``; ``progress`` is called with the
+        bytes each piece sends)."""
+        from sparta_core.aws.transfer import tuning
 
-        config = TransferConfig(
-            multipart_threshold=MULTIPART_THRESHOLD, multipart_chunksize=MULTIPART_CHUNK,
-            max_concurrency=UPLOAD_CONCURRENCY, use_threads=True,
-        )
+        tuned = tuning()
         # A read timeout that allows for the last buffered bytes still in flight: the
         # deadline cuts a silent endpoint, never an upload that is moving.
-        size = min(path.stat().st_size, MULTIPART_CHUNK)
+        size = min(path.stat().st_size, tuned.chunk)
         uploader = self.client("s3", wait=upload_wait(size))
-        uploader.upload_file(str(path), bucket, key, ExtraArgs=extra, Config=config)
+        uploader.upload_file(str(path), bucket, key, ExtraArgs=extra,
+                             Config=tuned.transfer_config(), Callback=progress)
 
     def s3_https_url(self, bucket: str, key: str) -> str:
         """The path-style URL of an object, as CloudFormation's ``TemplateURL`` wants it.
