@@ -1,7 +1,10 @@
 """A service past CloudFormation's limits (1,000 functions in one module: 3,000
 resources, 1,000 outputs, 2.3 MB of template) deploys through nested stacks on the local
-endpoint: created, updated after an edit, and a function added leaves every other
-function's resources in the child they were in."""
+endpoint: created, updated after a one-line edit (every function then runs the new
+archive), and a 1,001st function added and provisioned leaves every other function's
+resources in the child they were in (``list_stack_resources`` of each child, before and
+after). The updates rely on the local endpoint's correction of MiniStack's nested update
+(sparta_core.aws.local_endpoint)."""
 
 from __future__ import annotations
 
@@ -100,6 +103,7 @@ def test_a_thousand_functions_deploy_through_nested_stacks(cli, tmp_path, bucket
     assert f"nested stacks ({len(children)}):" in status
     assert "Handler999FunctionArn" in status
 
+    created_code = archive_hash(project)
     handlers = project / "handlers.py"
     handlers.write_text(handlers.read_text().replace(handler(5), handler(5, 1)))
     planned = cli("plan", project=project).stdout
@@ -113,6 +117,7 @@ def test_a_thousand_functions_deploy_through_nested_stacks(cli, tmp_path, bucket
     assert stack(aws, "big")["StackStatus"] == "UPDATE_COMPLETE"
     assert child_statuses(aws, "big") == dict.fromkeys(children, "UPDATE_COMPLETE")
     assert placement(aws, "big") == before
+    assert archive_hash(project) != created_code
     assert code_hashes(aws) == {f"big-handler_{i}": archive_hash(project) for i in range(COUNT)}
     answer = aws("lambda").invoke(FunctionName="big-handler_5")["Payload"].read()
     assert json.loads(answer)["body"] == "h5 v1"
@@ -131,5 +136,6 @@ def test_a_thousand_functions_deploy_through_nested_stacks(cli, tmp_path, bucket
     assert set(after) - set(before) == added
     assert len({after[rid] for rid in added}) == 1  # one function's resources, one child
     assert sorted(set(after.values())) == children
+    assert child_statuses(aws, "big") == dict.fromkeys(children, "UPDATE_COMPLETE")
     answer = aws("lambda").invoke(FunctionName=f"big-handler_{COUNT}")["Payload"].read()
     assert json.loads(answer)["body"] == f"h{COUNT} v0"

@@ -96,3 +96,15 @@ def test_a_failed_upload_is_one_line_naming_the_file(cli, big_site, aws, bucket)
     assert "(1 more failed too)" in error  # the site's asset failed as well
     assert "Traceback" not in result.output
     assert stack(aws, "sitedemo") is None
+
+
+def test_a_bad_multipart_threshold_is_one_line(cli, hello, aws, bucket, monkeypatch):
+    monkeypatch.setenv(THRESHOLD_ENV, "lots")
+
+    result = cli("provision", "--yes", project=hello, ok=False)
+
+    assert result.exit_code != 0
+    errors = [line for line in result.output.splitlines() if line.startswith("error:")]
+    assert errors == [f"error: {THRESHOLD_ENV} must be a whole number of bytes above 0, "
+                      "got 'lots'"], result.output
+    assert keys(aws, bucket) == []

@@ -19,6 +19,7 @@ from sparta_core.aws import clients as aws_module
 from sparta_core.aws import errors as aws_errors
 from sparta_core.aws import transfer
 from sparta_core.engine.context import Artifact, ProvisionContext, S3Location
+from sparta_core.errors import SpartaError
 from sparta_core.hookspecs import hookimpl
 from sparta_core.stages.marshall.functions import CODE_ARTIFACT, archive_key
 
@@ -64,6 +65,8 @@ def upload_one(ctx: ProvisionContext, aws: aws_module.Aws, bucket: str,
             "ContentType": artifact.content_type, "ServerSideEncryption": "AES256",
             "Metadata": {"sparta-sha256": artifact.sha256},
         }, progress=progress)
+    except SpartaError:
+        raise
     except Exception as error:
         doing = f"uploading {artifact.path.name} ({artifact.name}) to {url}"
         raise aws_errors.explain(error, doing, aws) from None
