@@ -26,6 +26,7 @@ boto3 is imported inside functions only, so importing this module is cheap and
 from __future__ import annotations
 
 import os
+import threading
 from typing import TYPE_CHECKING, Any
 
 from sparta_core.aws.deadline import (  # noqa: F401 - names callers use from here
@@ -75,6 +76,9 @@ class Aws:
         self._endpoint_url: str | None = None
         self._endpoint_resolved = False
         self._region: str | None = None
+        # Uploads run in threads that may each ask for a client (one per read timeout);
+        # a boto3 session is not safe to make clients from concurrently.
+        self._lock = threading.RLock()
 
     # -- what the clients are pointed at ---------------------------------------------
 
@@ -152,13 +156,14 @@ class Aws:
         endpoint. ``wait``: seconds the service may legitimately take to answer (a
         synchronous Lambda invoke runs the function first), added to the read timeout."""
         key = service if not wait else f"{service}:wait={wait}"
-        if key not in self._clients:
-            timeouts = self.timeouts
-            self._clients[key] = self._make_client(
-                service, connect_timeout=timeouts.connect, max_attempts=timeouts.attempts,
-                read_timeout=timeouts.read + wait,
-            )
-        return self._clients[key]
+        with self._lock:
+            if key not in self._clients:
+                timeouts = self.timeouts
+                self._clients[key] = self._make_client(
+                    service, connect_timeout=timeouts.connect,
+                    max_attempts=timeouts.attempts, read_timeout=timeouts.read + wait,
+                )
+            return self._clients[key]
 
     def probe_client(self, service: str) -> Any:
         """Like :meth:`client`, but quick to give up on a connection: a short connect
@@ -166,14 +171,15 @@ class Aws:
         unreachable endpoint is reported in seconds; later calls use :meth:`client`,
         whose standard retry mode rides out throttling."""
         key = f"probe:{service}"
-        if key not in self._clients:
-            timeouts = self.timeouts
-            self._clients[key] = self._make_client(
-                service, connect_timeout=min(PROBE_CONNECT_TIMEOUT, timeouts.connect),
-                max_attempts=min(PROBE_MAX_ATTEMPTS, timeouts.attempts),
-                read_timeout=timeouts.read,
-            )
-        return self._clients[key]
+        with self._lock:
+            if key not in self._clients:
+                timeouts = self.timeouts
+                self._clients[key] = self._make_client(
+                    service, connect_timeout=min(PROBE_CONNECT_TIMEOUT, timeouts.connect),
+                    max_attempts=min(PROBE_MAX_ATTEMPTS, timeouts.attempts),
+                    read_timeout=timeouts.read,
+                )
+            return self._clients[key]
 
     def _make_client(self, service: str, *, connect_timeout: float, max_attempts: int,
                      read_timeout: float) -> Any:

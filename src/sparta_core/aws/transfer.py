@@ -25,7 +25,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sparta_core.errors import ConfigError, SpartaError
+from sparta_core.errors import AwsError, ConfigError, SpartaError
 
 #: Files of at least this many bytes go up in multipart pieces.
 MULTIPART_THRESHOLD = 16 * 1024 * 1024
@@ -39,6 +39,9 @@ PARALLEL_UPLOADS = 4
 THRESHOLD_ENV = "SPARTA_MULTIPART_THRESHOLD"
 
 T = TypeVar("T")
+#: Errors made from one message alone, which :func:`run_parallel` may restate with how
+#: many others failed (any other error is raised as it is).
+COUNTABLE = (AwsError, ConfigError, SpartaError)
 
 
 @dataclass(frozen=True)
@@ -111,7 +114,7 @@ def run_parallel(calls: Sequence[Callable[[], T]], limit: int = PARALLEL_UPLOADS
     failed = [error for error in errors if error is not None]
     if failed:
         first = failed[0]
-        if len(failed) > 1 and isinstance(first, SpartaError):
+        if len(failed) > 1 and type(first) in COUNTABLE:
             raise type(first)(f"{first} ({len(failed) - 1} more failed too)") from None
         raise first
     return [future.result() for future in futures]
