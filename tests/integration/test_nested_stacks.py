@@ -1,10 +1,15 @@
 """A service past CloudFormation's limits (1,000 functions in one module: 3,000
 resources, 1,000 outputs, 2.3 MB of template) deploys through nested stacks on the local
-endpoint: created, updated after an edit, and a function added leaves every other
-function's resources in the child they were in."""
+endpoint: created, updated after a one-line edit (every function then runs the new
+archive), and a 1,001st function added and provisioned leaves every other function's
+resources in the child they were in (``list_stack_resources`` of each child, before and
+after). The updates rely on the local endpoint's correction of MiniStack's nested update
+(sparta_core.aws.local_endpoint)."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -54,6 +59,27 @@ def placement(aws: Callable[[str], Any], name: str) -> dict[str, str]:
     return found
 
 
+def child_statuses(aws: Callable[[str], Any], name: str) -> dict[str, str]:
+    """Logical ID -> stack status of each nested stack of ``name``."""
+    cloudformation = aws("cloudformation")
+    rows = cloudformation.list_stack_resources(StackName=name)["StackResourceSummaries"]
+    return {row["LogicalResourceId"]: cloudformation.describe_stacks(
+                StackName=row["PhysicalResourceId"])["Stacks"][0]["StackStatus"]
+            for row in rows if row["ResourceType"] == "AWS::CloudFormation::Stack"}
+
+
+def code_hashes(aws: Callable[[str], Any]) -> dict[str, str]:
+    """Function name -> CodeSha256 of every function on the endpoint."""
+    pages = aws("lambda").get_paginator("list_functions").paginate()
+    return {f["FunctionName"]: f["CodeSha256"] for page in pages for f in page["Functions"]}
+
+
+def archive_hash(project: Path) -> str:
+    """Lambda's CodeSha256 of the archive the last build wrote."""
+    digest = hashlib.sha256((project / ".sparta" / "big-code.zip").read_bytes()).digest()
+    return base64.b64encode(digest).decode()
+
+
 def test_a_thousand_functions_deploy_through_nested_stacks(cli, tmp_path, bucket, aws):
     project = configure(one_module_service(tmp_path / "big", COUNT), **{"s3-bucket": bucket})
 
@@ -77,29 +103,39 @@ def test_a_thousand_functions_deploy_through_nested_stacks(cli, tmp_path, bucket
     assert f"nested stacks ({len(children)}):" in status
     assert "Handler999FunctionArn" in status
 
+    created_code = archive_hash(project)
     handlers = project / "handlers.py"
     handlers.write_text(handlers.read_text().replace(handler(5), handler(5, 1)))
     planned = cli("plan", project=project).stdout
     assert "inside the nested stacks" in planned
     assert f"~ Modify  {before['Handler5Function']}/Handler5Function" in planned
 
-    # An update of the nested stacks cannot be run here: MiniStack 1.5.33 drops the
-    # attributes of a child's unchanged resources when it updates the child, so the
-    # functions' GetAtt of their roles fails ("Requested attribute Arn does not exist
-    # in schema for AWS::IAM::Role"). What an update would do is shown by the plan
-    # above; that adding a function moves no other function's resources is checked on
-    # the templates below and in tests/functional/test_nested_build.py.
+    # The one-line edit, provisioned: every child is updated in place (the local
+    # endpoint's launcher corrects MiniStack's nested update, which lost the unchanged
+    # roles' attributes), and every function runs the new archive.
+    cli("provision", "--yes", project=project)
+    assert stack(aws, "big")["StackStatus"] == "UPDATE_COMPLETE"
+    assert child_statuses(aws, "big") == dict.fromkeys(children, "UPDATE_COMPLETE")
+    assert placement(aws, "big") == before
+    assert archive_hash(project) != created_code
+    assert code_hashes(aws) == {f"big-handler_{i}": archive_hash(project) for i in range(COUNT)}
+    answer = aws("lambda").invoke(FunctionName="big-handler_5")["Payload"].read()
+    assert json.loads(answer)["body"] == "h5 v1"
+
+    # A 1,001st function, provisioned: it lands in a child, and every other resource
+    # stays in the child it was in (CloudFormation would delete and recreate a moved one).
     handlers.write_text(handlers.read_text() + "\n\n" + handler(COUNT))
     service = project / "service.py"
     service.write_text(service.read_text()
                        + f'service.add_function(handler="handlers.handler_{COUNT}")\n')
-    cli("build", project=project)
-    layout = json.loads((project / ".sparta" / "big-template.json").read_text())
-    assert layout["Metadata"]["sparta:nested-stacks"]["buckets"] == len(children)
-    placed = {}
-    for child in children:
-        body = json.loads((project / ".sparta" / f"big-{child}-template.json").read_text())
-        placed.update({rid: child for rid in body["Resources"]})
-    assert {rid: placed[rid] for rid in before} == before
-    assert {f"Handler{COUNT}Function", f"Handler{COUNT}Role", f"Handler{COUNT}LogGroup"} <= set(
-        placed)
+    cli("provision", "--yes", project=project)
+    assert stack(aws, "big")["StackStatus"] == "UPDATE_COMPLETE"
+    after = placement(aws, "big")
+    assert {rid: after[rid] for rid in before} == before
+    added = {f"Handler{COUNT}Function", f"Handler{COUNT}Role", f"Handler{COUNT}LogGroup"}
+    assert set(after) - set(before) == added
+    assert len({after[rid] for rid in added}) == 1  # one function's resources, one child
+    assert sorted(set(after.values())) == children
+    assert child_statuses(aws, "big") == dict.fromkeys(children, "UPDATE_COMPLETE")
+    answer = aws("lambda").invoke(FunctionName=f"big-handler_{COUNT}")["Payload"].read()
+    assert json.loads(answer)["body"] == f"h{COUNT} v0"

@@ -26,6 +26,7 @@ boto3 is imported inside functions only, so importing this module is cheap and
 from __future__ import annotations
 
 import os
+import threading
 from typing import TYPE_CHECKING, Any
 
 from sparta_core.aws.deadline import (  # noqa: F401 - names callers use from here
@@ -41,6 +42,7 @@ from sparta_core.errors import (
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from pathlib import Path
 
     from sparta_core.engine.context import ProvisionContext
@@ -57,11 +59,6 @@ LOCAL_BUCKET = "sparta-local-artifacts"
 PROBE_CONNECT_TIMEOUT = 2
 PROBE_MAX_ATTEMPTS = 2
 STASH_KEY = "sparta.aws"
-#: Artifacts above this go up in multipart pieces of MULTIPART_CHUNK, UPLOAD_CONCURRENCY
-#: at a time (boto3's transfer manager).
-MULTIPART_THRESHOLD = 16 * 1024 * 1024
-MULTIPART_CHUNK = 8 * 1024 * 1024
-UPLOAD_CONCURRENCY = 8
 
 
 class Aws:
@@ -79,6 +76,9 @@ class Aws:
         self._endpoint_url: str | None = None
         self._endpoint_resolved = False
         self._region: str | None = None
+        # Uploads run in threads that may each ask for a client (one per read timeout);
+        # a boto3 session is not safe to make clients from concurrently.
+        self._lock = threading.RLock()
 
     # -- what the clients are pointed at ---------------------------------------------
 
@@ -156,13 +156,14 @@ class Aws:
         endpoint. ``wait``: seconds the service may legitimately take to answer (a
         synchronous Lambda invoke runs the function first), added to the read timeout."""
         key = service if not wait else f"{service}:wait={wait}"
-        if key not in self._clients:
-            timeouts = self.timeouts
-            self._clients[key] = self._make_client(
-                service, connect_timeout=timeouts.connect, max_attempts=timeouts.attempts,
-                read_timeout=timeouts.read + wait,
-            )
-        return self._clients[key]
+        with self._lock:
+            if key not in self._clients:
+                timeouts = self.timeouts
+                self._clients[key] = self._make_client(
+                    service, connect_timeout=timeouts.connect,
+                    max_attempts=timeouts.attempts, read_timeout=timeouts.read + wait,
+                )
+            return self._clients[key]
 
     def probe_client(self, service: str) -> Any:
         """Like :meth:`client`, but quick to give up on a connection: a short connect
@@ -170,14 +171,15 @@ class Aws:
         unreachable endpoint is reported in seconds; later calls use :meth:`client`,
         whose standard retry mode rides out throttling."""
         key = f"probe:{service}"
-        if key not in self._clients:
-            timeouts = self.timeouts
-            self._clients[key] = self._make_client(
-                service, connect_timeout=min(PROBE_CONNECT_TIMEOUT, timeouts.connect),
-                max_attempts=min(PROBE_MAX_ATTEMPTS, timeouts.attempts),
-                read_timeout=timeouts.read,
-            )
-        return self._clients[key]
+        with self._lock:
+            if key not in self._clients:
+                timeouts = self.timeouts
+                self._clients[key] = self._make_client(
+                    service, connect_timeout=min(PROBE_CONNECT_TIMEOUT, timeouts.connect),
+                    max_attempts=min(PROBE_MAX_ATTEMPTS, timeouts.attempts),
+                    read_timeout=timeouts.read,
+                )
+            return self._clients[key]
 
     def _make_client(self, service: str, *, connect_timeout: float, max_attempts: int,
                      read_timeout: float) -> Any:
@@ -204,21 +206,22 @@ class Aws:
             return f"{self.endpoint_url} ({self.region})"
         return f"AWS {self.region}"
 
-    def upload_file(self, path: Path, bucket: str, key: str, extra: dict[str, Any]) -> None:
-        """Upload ``path`` with boto3's transfer manager: a large file goes up in
-        multipart pieces, several at once (``extra`` are PutObject's arguments, such as
-        ``ContentType`` and ``ServerSideEncryption``)."""
-        from boto3.s3.transfer import TransferConfig
+    def upload_file(self, path: Path, bucket: str, key: str, extra: dict[str, Any], *,
+                    progress: Callable[[int], None] | None = None) -> None:
+        """Upload ``path`` with boto3's transfer manager, tuned by
+        :func:`sparta_core.aws.transfer.tuning`: a large file goes up in multipart
+        pieces, several at once (``extra`` are PutObject's arguments, such as
+        ``ContentType`` and ``ServerSideEncryption``; ``progress`` is called with the
+        bytes each piece sends)."""
+        from sparta_core.aws.transfer import tuning
 
-        config = TransferConfig(
-            multipart_threshold=MULTIPART_THRESHOLD, multipart_chunksize=MULTIPART_CHUNK,
-            max_concurrency=UPLOAD_CONCURRENCY, use_threads=True,
-        )
+        tuned = tuning()
         # A read timeout that allows for the last buffered bytes still in flight: the
         # deadline cuts a silent endpoint, never an upload that is moving.
-        size = min(path.stat().st_size, MULTIPART_CHUNK)
+        size = min(path.stat().st_size, tuned.chunk)
         uploader = self.client("s3", wait=upload_wait(size))
-        uploader.upload_file(str(path), bucket, key, ExtraArgs=extra, Config=config)
+        uploader.upload_file(str(path), bucket, key, ExtraArgs=extra,
+                             Config=tuned.transfer_config(), Callback=progress)
 
     def s3_https_url(self, bucket: str, key: str) -> str:
         """The path-style URL of an object, as CloudFormation's ``TemplateURL`` wants it.

@@ -43,8 +43,13 @@ def explain(error: BaseException, doing: str, aws: Aws | None = None) -> SpartaE
     Credentials, network and access problems get a message that says what to check;
     any other AWS error keeps AWS's own message and code.
     """
+    import boto3.exceptions
     import botocore.exceptions as bx
 
+    if isinstance(error, boto3.exceptions.S3UploadFailedError) and error.__context__:
+        # The transfer manager wraps a failed upload's ClientError in a text that
+        # repeats the file and the key; the AWS error itself is what the user needs.
+        error = error.__context__
     where = aws.describe_target() if aws is not None else "AWS"
     if isinstance(error, (bx.NoCredentialsError, bx.PartialCredentialsError)):
         return AwsError(

@@ -9,6 +9,11 @@ background on first use, bound to 127.0.0.1 only, on a free port, and recorded u
 * ``log``  what it prints;
 * ``tmp/`` its temporary and state directories (Lambda workers unpack code here).
 
+The server runs through sparta's launcher, ``python -m sparta_core.aws.local_endpoint``,
+which corrects a MiniStack bug that sparta's nested stacks meet, in that process only,
+before running MiniStack as ``python -m ministack`` would (see
+:mod:`sparta_core.aws.local_endpoint`).
+
 Later runs find it there and reuse it while it answers its health check. State is kept
 in memory: stopping the endpoint forgets every stack, bucket and function on it.
 Nothing here talks to AWS; the server's environment is scrubbed of ``AWS_*`` variables
@@ -31,6 +36,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from sparta_core.aws.local_endpoint import MODULE as LAUNCHER
 from sparta_core.errors import (
     LocalEndpointError,
     )
@@ -96,6 +102,11 @@ def server_environment(port: int, tmp: Path) -> dict[str, str]:
     return env
 
 
+def server_command() -> list[str]:
+    """The server's command line: MiniStack through sparta's launcher."""
+    return [sys.executable, "-m", LAUNCHER]
+
+
 def spawn(port: int, tmp: Path, log: Path, *, detach: bool = True) -> subprocess.Popen[bytes]:
     """Start a MiniStack server on ``port``; return at once (see :func:`wait_ready`)."""
     try:
@@ -108,7 +119,7 @@ def spawn(port: int, tmp: Path, log: Path, *, detach: bool = True) -> subprocess
     (tmp / "state").mkdir(exist_ok=True)
     with log.open("ab") as out:
         return subprocess.Popen(
-            [sys.executable, "-m", "ministack"],
+            server_command(),
             env=server_environment(port, tmp),
             stdin=subprocess.DEVNULL,
             stdout=out,
@@ -260,12 +271,13 @@ def _alive(pid: int) -> bool:
 
 
 def _is_ministack(pid: int) -> bool:
-    """Whether ``pid`` runs MiniStack (Linux: its command line), so that a recycled pid
-    is never signalled."""
+    """Whether ``pid`` runs MiniStack (Linux: its command line names ministack, or
+    sparta's launcher of it), so that a recycled pid is never signalled."""
     try:
-        return b"ministack" in Path(f"/proc/{pid}/cmdline").read_bytes()
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
     except OSError:
         return False
+    return b"ministack" in cmdline or LAUNCHER.encode() in cmdline
 
 
 @contextlib.contextmanager

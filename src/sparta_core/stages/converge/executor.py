@@ -52,6 +52,8 @@ from sparta_core.stages.converge.state import SUCCESS, StackState, read_stack
 EMPTY_MARKERS = ("didn't contain changes", "no updates are to be performed")
 POLL_FIRST = 1.0
 POLL_MAX = 5.0
+#: Nested stacks' templates (each a single small PutObject) in flight at once.
+TEMPLATE_UPLOADS = 8
 
 
 class Executor:
@@ -193,17 +195,14 @@ class Executor:
             raise DeployError(f"deleting stack {stack.name} failed ({state.status}): {cause}")
 
     def upload_templates(self, batch: list[UploadTemplate]) -> None:
-        """Upload the nested stacks' templates side by side, then the last one (the
-        root, which names them)."""
-        *children, root = batch
-        if len(children) > 1:
-            from concurrent.futures import ThreadPoolExecutor
+        """Upload the nested stacks' templates side by side (a bounded pool, see
+        :func:`sparta_core.aws.transfer.run_parallel`), then the last one (the root,
+        which names them): a root at its key always means its children are at theirs."""
+        from sparta_core.aws.transfer import run_parallel
 
-            with ThreadPoolExecutor(max_workers=min(8, len(children))) as pool:
-                list(pool.map(self.upload_template, children))
-        else:
-            for child in children:
-                self.upload_template(child)
+        *children, root = batch
+        run_parallel([lambda child=child: self.upload_template(child) for child in children],
+                     limit=TEMPLATE_UPLOADS)
         self.upload_template(root)
 
     def upload_template(self, step: UploadTemplate) -> None:
@@ -213,7 +212,7 @@ class Executor:
                 ServerSideEncryption="AES256", ContentType="application/json",
             )
         except Exception as error:
-            doing = f"uploading the template to s3://{step.bucket}"
+            doing = f"uploading the template {step.key} to s3://{step.bucket}"
             raise explain(error, doing, self.aws) from None
         self.reporter.detail(f"template uploaded to s3://{step.bucket}/{step.key}")
 

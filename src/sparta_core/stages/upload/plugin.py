@@ -4,13 +4,22 @@ The archive goes to ``s3://<bucket>/<service>/<sha256>.zip``, other artifacts to
 ``<service>/<sha256><suffix>``, always with server-side encryption. A key that is
 already there holds the same bytes (its name is their hash), so it is not uploaded
 again; the report says which were uploaded and which skipped.
+
+The artifacts (the archive of each architecture, the layer, each component's asset zip)
+are independent: they go up side by side, at most
+:data:`sparta_core.aws.transfer.PARALLEL_UPLOADS` at once, each large one in multipart
+pieces through boto3's transfer manager (see :mod:`sparta_core.aws.transfer`). When one
+fails, the stage fails with one line naming that file, after the others have ended, and
+records nothing: no locations, no report.
 """
 
 from __future__ import annotations
 
 from sparta_core.aws import clients as aws_module
 from sparta_core.aws import errors as aws_errors
+from sparta_core.aws import transfer
 from sparta_core.engine.context import Artifact, ProvisionContext, S3Location
+from sparta_core.errors import SpartaError
 from sparta_core.hookspecs import hookimpl
 from sparta_core.stages.marshall.functions import CODE_ARTIFACT, archive_key
 
@@ -41,20 +50,26 @@ def object_exists(s3: object, bucket: str, key: str) -> bool:
 
 def upload_one(ctx: ProvisionContext, aws: aws_module.Aws, bucket: str,
                artifact: Artifact) -> S3Location:
-    """One artifact to its content-addressed key, unless it is already there."""
+    """One artifact to its content-addressed key, unless it is already there. A file
+    that goes up in multipart pieces reports each quarter sent."""
     key = artifact_key(ctx, artifact)
     url = f"s3://{bucket}/{key}"
     try:
         if object_exists(aws.client("s3"), bucket, key):
             ctx.reporter.info(f"  upload {artifact.name}: skipped, already at {url}")
             return S3Location(bucket, key, uploaded=False)
+        size = artifact.path.stat().st_size
+        progress = (transfer.Progress(artifact.name, size, ctx.reporter.info)
+                    if size >= transfer.tuning().threshold else None)
         aws.upload_file(artifact.path, bucket, key, {
             "ContentType": artifact.content_type, "ServerSideEncryption": "AES256",
             "Metadata": {"sparta-sha256": artifact.sha256},
-        })
+        }, progress=progress)
+    except SpartaError:
+        raise
     except Exception as error:
-        raise aws_errors.explain(error, f"uploading {artifact.name} to {url}", aws) from None
-    size = artifact.path.stat().st_size
+        doing = f"uploading {artifact.path.name} ({artifact.name}) to {url}"
+        raise aws_errors.explain(error, doing, aws) from None
     ctx.reporter.info(f"  upload {artifact.name}: uploaded {size:,} bytes to {url}")
     return S3Location(bucket, key, uploaded=True)
 
@@ -65,13 +80,8 @@ def sparta_upload(ctx: ProvisionContext, artifacts: list[Artifact]) -> dict[str,
     aws = aws_module.for_context(ctx)
     bucket = aws_module.artifact_bucket(ctx)
     aws.client("s3")  # made once, before the threads share it (clients are thread-safe)
-    if len(artifacts) > 1:
-        from concurrent.futures import ThreadPoolExecutor
-
-        with ThreadPoolExecutor(max_workers=min(4, len(artifacts))) as pool:
-            results = list(pool.map(lambda a: upload_one(ctx, aws, bucket, a), artifacts))
-    else:
-        results = [upload_one(ctx, aws, bucket, artifact) for artifact in artifacts]
+    results = transfer.run_parallel(
+        [lambda a=artifact: upload_one(ctx, aws, bucket, a) for artifact in artifacts])
     locations = {artifact.name: location for artifact, location in zip(artifacts, results,
                                                                          strict=True)}
     ctx.stash["sparta.upload"] = {
