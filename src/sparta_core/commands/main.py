@@ -17,6 +17,9 @@ import click
 from sparta_core import __version__
 from sparta_core.errors import SpartaError
 
+#: Allocations between two first-generation collections while a command runs.
+GC_THRESHOLD = 10_000
+
 
 class SpartaCommandError(click.ClickException):
     """A ``SpartaError`` on its way out: one line, the error's exit code."""
@@ -70,6 +73,14 @@ class SpartaGroup(click.Group):
     def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
         """click's ``main``, but a usage error (unknown option or command, bad value)
         ends like every other failure: the usage, then one ``error:`` line, exit 2."""
+        # A command allocates a template's worth of small dicts and lists (tens of
+        # thousands for a big service) and frees few of them before it ends; with the
+        # default first-generation threshold (700) the collector runs a hundred times
+        # and, for 1,000 functions, costs a tenth of the build. A larger threshold still
+        # collects cycles, a few times per command instead.
+        import gc
+
+        gc.set_threshold(GC_THRESHOLD, *gc.get_threshold()[1:])
         if not standalone_mode:
             return super().main(*args, standalone_mode=False, **kwargs)
         try:
