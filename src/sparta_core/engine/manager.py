@@ -99,6 +99,8 @@ class SpartaPluginManager(pluggy.PluginManager):
         super().__init__(hookspecs.PROJECT_NAME)
         self.add_hookspecs(hookspecs)
         self.infos: dict[str, PluginInfo] = {}
+        #: The names of the built-in plugins registered (asked on every hook call).
+        self.builtin_names: frozenset[str] = frozenset()
         #: ``-p no:NAME`` names that match no plugin sparta knows (a typo, most often),
         #: each with the closest known name or ``None``; the session warns about them.
         self.unknown_blocked: dict[str, str | None] = {}
@@ -140,6 +142,8 @@ class SpartaPluginManager(pluggy.PluginManager):
         finally:
             self._registering_local_file = False
         self.infos[info.name] = info
+        if info.origin == "built-in":
+            self.builtin_names = self.builtin_names | {info.name}
         for caller in self.get_hookcallers(plugin) or []:
             for impl in caller.get_hookimpls():
                 if impl.plugin is plugin:
