@@ -1,0 +1,168 @@
+"""Which functions a code hotswap must update: those that can run a changed entry.
+
+One archive serves every function (DESIGN §5), so a one-line edit gives every function
+a new code location. But a function only runs the project modules its handler reaches
+(:mod:`sparta_core.stages.converge.import_graph`), so a function that reaches none of
+the entries that changed between the archive it runs and the new one would run the
+same bytes from either: it keeps the archive it has. Lambda then updates a handful of
+functions instead of all of them.
+
+The entries that changed come from the archives' manifests (``.sparta/manifests/``,
+written by the package stage, keyed by the content address that names each archive in
+S3). Every function whose code changed is updated, as without this selection, when:
+
+* the manifest of the archive a function runs (or of the new one) is not kept;
+* a changed entry is not an importable project ``.py`` module (a data file, a
+  dependency, sparta's runtime or model, a file a plugin added), or is the service
+  module, or ``sitecustomize``/``usercustomize``;
+* a module some function reaches imports dynamically or changes the import path.
+
+A function whose handler lives outside the project is updated unless it is sparta's
+own runtime (``sparta_runtime``, which imports only the standard library and boto3).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sparta_core.engine.context import ProvisionContext
+from sparta_core.stages.converge.import_graph import ImportGraph, Reach, module_name
+from sparta_core.stages.package import manifest as manifests
+
+#: Project modules that Python may run without an import naming them.
+IMPLICIT = frozenset({"sitecustomize", "usercustomize"})
+RUNTIME_PACKAGE = "sparta_runtime"
+#: The prefix of the environment variables sparta sets on every function.
+SPARTA_VARIABLES = "SPARTA_"
+
+
+@dataclass(frozen=True)
+class Target:
+    """A function whose ``Code`` changed: its handler and environment, and the archive
+    it runs (``old_key``) and the one it would get (``new_key``), as S3 keys."""
+
+    logical_id: str
+    handler: str
+    old_key: str
+    new_key: str
+    environment: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Selection:
+    """``update``: the logical IDs to give the new code; ``kept``: those that keep the
+    archive they run; ``why_all``: why every function is updated (``None`` when the
+    graph decided); ``changed``: the entries that changed, sorted."""
+
+    update: tuple[str, ...]
+    kept: tuple[str, ...]
+    why_all: str | None
+    changed: tuple[str, ...] = ()
+
+
+def _sha_of(key: str) -> str:
+    """The content address in an archive's key (``<service>/<sha256>.zip``)."""
+    return Path(key).stem
+
+
+def select(ctx: ProvisionContext, targets: list[Target]) -> Selection:
+    """Decide which of ``targets`` must get the new code (see the module docstring)."""
+    every = tuple(target.logical_id for target in targets)
+    if not targets:
+        return Selection((), (), None)
+    assert ctx.build is not None, "a hotswap follows the build"
+    loaded: dict[str, manifests.Manifest | None] = {}
+
+    def manifest_of(key: str) -> manifests.Manifest | None:
+        sha = _sha_of(key)
+        if sha not in loaded:
+            loaded[sha] = manifests.load(ctx.work_dir, sha)
+        return loaded[sha]
+
+    changed_by_pair: dict[tuple[str, str], set[str]] = {}
+    for target in targets:
+        pair = (target.old_key, target.new_key)
+        if pair in changed_by_pair:
+            continue
+        old, new = manifest_of(target.old_key), manifest_of(target.new_key)
+        if old is None or new is None:
+            missing = target.old_key if old is None else target.new_key
+            return Selection(every, (), f"the manifest of {missing} is not kept in "
+                             f".sparta/{manifests.FOLDER}/, so what changed is unknown")
+        changed_by_pair[pair] = manifests.changed_entries(old, new)
+    changed = set().union(*changed_by_pair.values())
+    ordered = tuple(sorted(changed))
+
+    sources = ctx.build.sources
+    new_names = {name for pair in changed_by_pair for name in manifest_of(pair[1]) or {}}
+    project = {name: module for name in sources if name in new_names
+               and (module := module_name(name)) is not None}
+    foreign_tops = {name.split("/", 1)[0] for name in new_names if name not in sources}
+    # A removed module (in the old archive only) is a project module when nothing else
+    # in the archive shares its top-level name (a removed dependency changes its
+    # dist-info too, which is not a module).
+    for name in changed - new_names:
+        module = module_name(name)
+        if module is not None and name.split("/", 1)[0] not in foreign_tops:
+            project[name] = module
+    service_module = _service_module(ctx.settings.service_ref)
+    for name in sorted(changed):
+        module = project.get(name)
+        if module is None:
+            return Selection(every, (), f"{name} changed and is not a project module",
+                             ordered)
+        if module == service_module:
+            return Selection(every, (), f"the service module {name} changed", ordered)
+        if module.partition(".")[0] in IMPLICIT:
+            return Selection(every, (), f"{name} changed (Python runs it unasked)", ordered)
+
+    modules = set(project.values())
+    packages = {module for name, module in project.items() if name.endswith("__init__.py")}
+    paths = {module: name for name, module in project.items()}
+
+    def read(module: str) -> tuple[str, str] | None:
+        entry = paths.get(module)
+        path = sources.get(entry) if entry else None
+        if path is None:
+            return None
+        return path.read_text(encoding="utf-8", errors="replace"), entry  # type: ignore[return-value]
+
+    graph = ImportGraph(modules, packages, read)
+    update: list[str] = []
+    kept: list[str] = []
+    for target in targets:
+        reach = _reach(graph, target)
+        if reach is not None and reach.dynamic:
+            return Selection(every, (), f"{reach.dynamic} imports dynamically", ordered)
+        changed_here = changed_by_pair[(target.old_key, target.new_key)]
+        if reach is None or any(paths.get(module) in changed_here for module in reach.modules):
+            update.append(target.logical_id)
+        else:
+            kept.append(target.logical_id)
+    return Selection(tuple(update), tuple(kept), None, ordered)
+
+
+def _reach(graph: ImportGraph, target: Target) -> Reach | None:
+    """What ``target`` can run of the project; ``None``: it cannot be told (a handler
+    outside the project and outside sparta's runtime)."""
+    reach = graph.reach(target.handler)
+    if reach is None:
+        if target.handler.partition(".")[0] == RUNTIME_PACKAGE:
+            return Reach(frozenset())
+        return None
+    # A module named in the function's environment may be imported by name at run time
+    # (sparta's own variables name the service and the function, never a module).
+    named = [value for key, value in target.environment.items()
+             if isinstance(value, str) and not str(key).startswith(SPARTA_VARIABLES)]
+    extra = graph.reach_names(named)
+    return Reach(reach.modules | extra.modules, reach.dynamic or extra.dynamic)
+
+
+def _service_module(reference: str) -> str | None:
+    module = reference.partition(":")[0]
+    if module.endswith(".py"):
+        return module_name(module.replace("\\", "/"))
+    return module or None
