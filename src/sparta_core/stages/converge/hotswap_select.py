@@ -136,7 +136,8 @@ def select(ctx: ProvisionContext, targets: list[Target]) -> Selection:
     for target in targets:
         reach = _reach(graph, target)
         if reach is not None and reach.dynamic:
-            return Selection(every, (), f"{reach.dynamic} imports dynamically", ordered)
+            return Selection(every, (), "a module a function runs imports in a way the "
+                             f"import graph cannot follow: {reach.dynamic}", ordered)
         changed_here = changed_by_pair[(target.old_key, target.new_key)]
         if reach is None or any(paths.get(module) in changed_here for module in reach.modules):
             update.append(target.logical_id)

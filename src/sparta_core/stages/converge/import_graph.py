@@ -201,7 +201,7 @@ def _visit(root: ast.AST, unit: Unit, package: str, where: str, declared: set[in
 def _add_import(unit: Unit, dotted: str, node: ast.AST, where: str) -> None:
     unit.imports.add(dotted)
     if dotted.partition(".")[0] in DYNAMIC_MODULES:
-        _flag(unit, f"import of {dotted} at {where}:{getattr(node, 'lineno', '?')}")
+        _flag(unit, f"{dotted} imported at {where}:{getattr(node, 'lineno', '?')}")
 
 
 def _flag(unit: Unit, what: str) -> None:
@@ -279,14 +279,15 @@ class ImportGraph:
 
     def _named(self, text: str) -> set[str]:
         """The project modules a string reaches: its known prefixes, and every module
-        under a package it names."""
-        targets: set[str] = set()
+        under the package it names, if it names one."""
         if not _DOTTED.fullmatch(text):
-            return targets
-        for hit in self.resolve(text):
-            targets.add(hit)
-            if hit in self.packages:
-                targets |= self._under(hit)
+            return set()
+        targets = self.resolve(text)
+        # The longest module named is what is loaded; a package may load any module
+        # under it by name (an app registry, an autodiscovery).
+        longest = max(targets, key=len, default=None)
+        if longest in self.packages:
+            targets |= self._under(longest)
         return targets
 
     def _walk(self, pending: list[tuple[str, str | None]]) -> Reach:

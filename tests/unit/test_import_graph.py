@@ -1,0 +1,199 @@
+"""The static import graph a hotswap uses to tell which functions can run a changed
+module: import forms, relative imports, package ancestors, the handler's own scope,
+what it cannot follow, and each module parsed once."""
+
+from __future__ import annotations
+
+import pytest
+
+from sparta_core.stages.converge.import_graph import ImportGraph, module_name
+
+
+def graph(files: dict[str, str], parsed: list[str] | None = None) -> ImportGraph:
+    modules = {module_name(name): name for name in files}
+    assert None not in modules
+
+    def read(module: str) -> tuple[str, str] | None:
+        if parsed is not None:
+            parsed.append(module)
+        name = modules[module]
+        return files[name], name
+
+    packages = {module_name(name) for name in files if name.endswith("__init__.py")}
+    return ImportGraph(modules, packages, read)  # type: ignore[arg-type]
+
+
+def reach(files: dict[str, str], handler: str) -> set[str]:
+    found = graph(files).reach(handler)
+    assert found is not None and found.dynamic is None, found
+    return set(found.modules)
+
+
+@pytest.mark.parametrize(("entry", "expected"), [
+    ("app/h7.py", "app.h7"), ("app/__init__.py", "app"), ("service.py", "service"),
+    ("app/data.json", None), ("my-scripts/run.py", None), ("__init__.py", None),
+])
+def test_module_names_of_archive_entries(entry: str, expected: str | None) -> None:
+    assert module_name(entry) == expected
+
+
+PACKAGE = {
+    "pkg/__init__.py": "",
+    "pkg/sub/__init__.py": "",
+    "pkg/sub/deep.py": "",
+    "pkg/sub/other.py": "",
+    "pkg/util.py": "",
+    "pkg/leaf.py": "",
+}
+
+
+@pytest.mark.parametrize(("source", "expected"), [
+    ("import pkg.sub.deep", {"pkg", "pkg.sub", "pkg.sub.deep"}),
+    ("from pkg.sub import deep", {"pkg", "pkg.sub", "pkg.sub.deep"}),
+    ("from pkg.sub import deep as d, name_in_init", {"pkg", "pkg.sub", "pkg.sub.deep"}),
+    ("from pkg import util", {"pkg", "pkg.util"}),
+    ("import yaml, os.path", set()),
+    ("def f():\n    import pkg.util", {"pkg", "pkg.util"}),
+    ("try:\n    import pkg.leaf\nexcept ImportError:\n    pass", {"pkg", "pkg.leaf"}),
+])
+def test_import_forms_reach_the_module_and_its_packages(source: str, expected: set[str]):
+    files = {**PACKAGE, "lib.py": source, "main.py": "import lib\n\ndef handler(e, c):\n    pass"}
+    assert reach(files, "main.handler") == {"main", "lib"} | expected
+
+
+@pytest.mark.parametrize(("source", "expected"), [
+    ("from . import other", {"pkg.sub.other"}),
+    ("from .other import thing", {"pkg.sub.other"}),
+    ("from .. import util", {"pkg.util"}),
+    ("from ..util import thing", {"pkg.util"}),
+    ("from ... import nothing", set()),  # above the top-level package: not followed
+])
+def test_relative_imports_resolve_against_the_package(source: str, expected: set[str]):
+    files = {**PACKAGE, "pkg/sub/deep.py": source + "\n\ndef handler(e, c):\n    pass\n"}
+    # The handler's module runs its packages' __init__ first.
+    assert reach(files, "pkg.sub.deep.handler") == {"pkg", "pkg.sub", "pkg.sub.deep"} | expected
+
+
+def test_relative_import_in_a_package_init_is_against_the_package_itself():
+    files = {**PACKAGE, "pkg/sub/__init__.py": "from .other import x\n",
+             "main.py": "import pkg.sub\n\ndef handler(e, c):\n    pass\n"}
+    assert reach(files, "main.handler") == {"main", "pkg", "pkg.sub", "pkg.sub.other"}
+
+
+HANDLERS = {
+    "app/__init__.py": "",
+    **{f"app/m{i}.py": "" for i in range(6)},
+    "service.py": '''
+import sparta_core as sparta
+from app import m0
+
+service = sparta.Service("app", description="named like the package")
+
+
+@service.function(memory_size=256, environment={"NAME": "app"})
+def one(event, context):
+    from app import m1
+    return helper()
+
+
+def helper():
+    import app.m2
+
+
+def unused():
+    import app.m3
+
+
+@service.function()
+def two(event, context):
+    import app.m4
+
+
+def escapes(event):
+    import app.m5
+
+
+REGISTRY = {"escapes": escapes}
+''',
+}
+
+
+def test_a_handler_reaches_module_level_code_and_what_it_calls_not_its_neighbours():
+    # Module level (m0), its own body (m1), the helper it calls (m2), and what module-level
+    # code names (escapes -> m5); never another handler's body (m4) or an unused one (m3).
+    # The strings of sparta's declarations ("app", the service's name) are not imports.
+    assert reach(HANDLERS, "service.one") == {"service", "app", "app.m0", "app.m1", "app.m2",
+                                              "app.m5"}
+    assert reach(HANDLERS, "service.two") == {"service", "app", "app.m0", "app.m4", "app.m5"}
+
+
+def test_a_decorated_function_other_than_sparta_registration_always_counts():
+    files = {**HANDLERS, "service.py": HANDLERS["service.py"].replace(
+        "def unused():", "@router.route('/x')\ndef unused():")}
+    assert "app.m3" in reach(files, "service.two")
+
+
+@pytest.mark.parametrize("reader", ["globals()", "vars()", "sys.modules[__name__]"])
+def test_code_that_reads_the_namespace_includes_the_whole_module(reader: str):
+    files = {**HANDLERS, "service.py": HANDLERS["service.py"].replace(
+        "    import app.m4", f"    import sys\n    return {reader}")}
+    assert {"app.m1", "app.m3"} <= reach(files, "service.two")
+
+
+def test_a_module_imported_by_another_runs_in_full_even_the_handlers_own():
+    files = {**HANDLERS, "app/m0.py": "import service\n"}
+    assert {"app.m3", "app.m4"} <= reach(files, "service.one")
+
+
+def test_a_string_naming_a_project_module_or_package_reaches_it():
+    files = {**PACKAGE, "main.py": (
+        'SETTINGS = "pkg.util"\nAPP = "pkg.sub:app"\nMESSAGE = "pkg is a word here"\n\n'
+        "def handler(e, c):\n    pass\n")}
+    # "pkg.sub:app" names the package pkg.sub: every module under it may be loaded;
+    # "pkg.util" loads pkg and pkg.util, not the rest of pkg.
+    assert reach(files, "main.handler") == {"main", "pkg", "pkg.util", "pkg.sub",
+                                            "pkg.sub.deep", "pkg.sub.other"}
+
+
+def test_names_in_a_functions_environment_reach_their_modules():
+    found = graph(PACKAGE).reach_names(["pkg.leaf", "not a module", "3.14"])
+    assert set(found.modules) == {"pkg", "pkg.leaf"}
+
+
+@pytest.mark.parametrize(("source", "what"), [
+    ("import importlib", "importlib imported at lib.py:1"),
+    ("from importlib import import_module", "importlib imported at lib.py:1"),
+    ("x = 1\nmod = __import__('pkg.util')", "__import__ at lib.py:2"),
+    ("exec('import pkg')", "exec at lib.py:1"),
+    ("import runpy", "runpy imported at lib.py:1"),
+    ("import pkgutil", "pkgutil imported at lib.py:1"),
+    ("import sys\nsys.path.insert(0, 'vendor')", "sys.path at lib.py:2"),
+    ("__path__ = ['x']", "__path__ at lib.py:1"),
+    ("def f(:\n", "lib.py does not parse"),
+])
+def test_what_the_graph_cannot_follow_is_named(source: str, what: str):
+    files = {**PACKAGE, "lib.py": source, "main.py": "import lib\n\ndef handler(e, c):\n    pass"}
+    found = graph(files).reach("main.handler")
+    assert found is not None and found.dynamic is not None
+    assert found.dynamic.startswith(what)
+
+
+def test_dynamic_code_in_a_function_the_handler_cannot_call_does_not_count():
+    files = {**HANDLERS, "service.py": HANDLERS["service.py"].replace(
+        "    import app.m3", "    import importlib")}
+    assert graph(files).reach("service.two").dynamic is None  # type: ignore[union-attr]
+    assert graph(files).reach("service.one").dynamic is None  # type: ignore[union-attr]
+
+
+def test_a_handler_outside_the_project_is_unknown():
+    assert graph(PACKAGE).reach("sparta_runtime.s3_site.handler") is None
+
+
+def test_each_module_is_parsed_once_however_many_functions_reach_it():
+    parsed: list[str] = []
+    files = {**HANDLERS}
+    shared = graph(files, parsed)
+    for handler in ("service.one", "service.two", "service.one"):
+        shared.reach(handler)
+    assert sorted(parsed) == sorted(set(parsed))
+    assert "service" in parsed and "app.m3" not in parsed
