@@ -292,6 +292,10 @@ def _plans(ctx: ProvisionContext, template: Template, cloudformation: Any, stack
     effective = overlay(deployed, record_of(record, ""))
     new = json.loads(template.to_compact_json())
     own, children = split_changes(compare(new, effective), Fallback)
+    # A nested stack an earlier hotswap changed runs other code than its template says,
+    # even when its TemplateURL is back to the deployed one (an edit undone).
+    children = sorted(set(children) | {key.split("/", 1)[0] for key in record if "/" in key}
+                      & set(template.nested))
     plans = [StackPlan("", template, effective, own)]
     if children:
         from sparta_core.stages.converge.nested import child_stacks
