@@ -197,3 +197,27 @@ def test_each_module_is_parsed_once_however_many_functions_reach_it():
         shared.reach(handler)
     assert sorted(parsed) == sorted(set(parsed))
     assert "service" in parsed and "app.m3" not in parsed
+
+
+def test_scans_kept_from_an_earlier_run_are_reused_for_unchanged_modules(monkeypatch):
+    from sparta_core.stages.converge import import_graph
+
+    first = graph(HANDLERS)
+    expected = first.reach("service.one")
+    scanned: list[str] = []
+    real_scan = import_graph.scan
+
+    def counting(source: str, name: str, is_package: bool, where: str):
+        scanned.append(name)
+        return real_scan(source, name, is_package, where)
+
+    monkeypatch.setattr(import_graph, "scan", counting)
+    files = {**HANDLERS, "app/m1.py": "import app.m3\n"}  # changed since the first run
+    modules = {module_name(name): name for name in files}
+    again = ImportGraph(modules, {"app"}, lambda m: (files[modules[m]], modules[m]),
+                        cache=dict(first.used))
+    found = again.reach("service.one")
+    # The changed module is parsed again, and the one it now reaches for the first time;
+    # service, app, m0, m2 and m5 are not.
+    assert sorted(scanned) == ["app.m1", "app.m3"]
+    assert set(found.modules) == set(expected.modules) | {"app.m3"}  # type: ignore[union-attr]

@@ -35,6 +35,10 @@ from sparta_core.stages.package import manifest as manifests
 #: Project modules that Python may run without an import naming them.
 IMPLICIT = frozenset({"sitecustomize", "usercustomize"})
 RUNTIME_PACKAGE = "sparta_runtime"
+#: The import graph's scans, kept by content from one hotswap to the next.
+SCANS_FILE = "import-scans.json"
+#: ``ctx.stash`` key: the scans read and made during this run.
+SCANS_KEY = "sparta.hotswap.scans"
 #: The prefix of the environment variables sparta sets on every function.
 SPARTA_VARIABLES = "SPARTA_"
 
@@ -130,7 +134,24 @@ def select(ctx: ProvisionContext, targets: list[Target]) -> Selection:
             return None
         return path.read_text(encoding="utf-8", errors="replace"), entry  # type: ignore[return-value]
 
-    graph = ImportGraph(modules, packages, read)
+    # One run may select several times (once per nested stack): the scans are shared,
+    # so that each module is parsed at most once per run, and none that did not change
+    # since the last hotswap.
+    shared = ctx.stash.get(SCANS_KEY)
+    if shared is None:
+        shared = ctx.stash[SCANS_KEY] = {"cache": _read_cache(ctx.work_dir), "used": {}}
+    graph = ImportGraph(modules, packages, read, shared["cache"])
+    try:
+        return _decide(graph, targets, changed_by_pair, paths, every, ordered)
+    finally:
+        shared["cache"].update(graph.used)
+        shared["used"].update(graph.used)
+        _write_cache(ctx.work_dir, shared["used"])
+
+
+def _decide(graph: ImportGraph, targets: list[Target],
+            changed_by_pair: dict[tuple[str, str], set[str]], paths: dict[str, str],
+            every: tuple[str, ...], ordered: tuple[str, ...]) -> Selection:
     update: list[str] = []
     kept: list[str] = []
     for target in targets:
@@ -160,6 +181,37 @@ def _reach(graph: ImportGraph, target: Target) -> Reach | None:
              if isinstance(value, str) and not str(key).startswith(SPARTA_VARIABLES)]
     extra = graph.reach_names(named)
     return Reach(reach.modules | extra.modules, reach.dynamic or extra.dynamic)
+
+
+def _cache_path(work_dir: Path) -> Path:
+    return work_dir / SCANS_FILE
+
+
+def _read_cache(work_dir: Path) -> dict[str, Any]:
+    """The import graph's scans of the last hotswap, by content (a module that did not
+    change is not parsed again)."""
+    import json
+
+    try:
+        data = json.loads(_cache_path(work_dir).read_text())
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _write_cache(work_dir: Path, used: dict[str, Any]) -> None:
+    import json
+    import os
+
+    if not used:
+        return
+    path = _cache_path(work_dir)
+    partial = path.with_name(path.name + ".partial")
+    try:
+        partial.write_text(json.dumps(used, sort_keys=True))
+        os.replace(partial, path)
+    except OSError:
+        pass  # a cache: the next run parses again
 
 
 def _service_module(reference: str) -> str | None:

@@ -35,6 +35,7 @@ import ast
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 #: Modules whose use means imports the graph cannot see.
 DYNAMIC_MODULES = frozenset({"importlib", "runpy", "pkgutil", "imp", "zipimport", "site"})
@@ -46,6 +47,8 @@ IMPORT_PATH_ATTRIBUTES = frozenset({"path", "meta_path", "path_hooks", "path_imp
 INTROSPECTION = frozenset({"globals", "vars", "locals"})
 _DOTTED = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*(?::[\w.]+)?")
 MODULE_SCOPE = ""
+#: Changes whenever what a scan finds changes, so that cached scans are not reused.
+SCAN_VERSION = 1
 
 
 @dataclass
@@ -68,6 +71,29 @@ class ModuleScan:
     units: dict[str, Unit]
     escaping: set[str]
     dynamic: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"units": {name: {"imports": sorted(unit.imports), "names": sorted(unit.names),
+                                 "strings": sorted(unit.strings), "dynamic": unit.dynamic,
+                                 "introspects": unit.introspects}
+                          for name, unit in self.units.items()},
+                "escaping": sorted(self.escaping), "dynamic": self.dynamic}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ModuleScan:
+        units = {name: Unit(set(unit["imports"]), set(unit["names"]), set(unit["strings"]),
+                            unit["dynamic"], bool(unit["introspects"]))
+                 for name, unit in data["units"].items()}
+        return cls(units, set(data["escaping"]), data["dynamic"])
+
+
+def scan_key(source: str, name: str, is_package: bool, where: str) -> str:
+    """What a scan depends on, hashed: the source, and where it sits (relative imports
+    and messages depend on that), with :data:`SCAN_VERSION`."""
+    import hashlib
+
+    text = f"{SCAN_VERSION}\0{name}\0{is_package}\0{where}\0{source}"
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def module_name(entry: str) -> str | None:
@@ -111,6 +137,9 @@ def scan(source: str, name: str, is_package: bool, where: str) -> ModuleScan:
             module_nodes.append(statement)
     for node in module_nodes:
         _visit(node, units[MODULE_SCOPE], package, where, declared)
+    functions = set(units)
+    for unit in units.values():
+        unit.names &= functions  # only names of this module's functions lead anywhere
     return ModuleScan(units, escaping)
 
 
@@ -237,18 +266,37 @@ class ImportGraph:
     exists: it can be reached, but imports nothing)."""
 
     def __init__(self, modules: Iterable[str], packages: Iterable[str],
-                 read: Callable[[str], tuple[str, str] | None]) -> None:
+                 read: Callable[[str], tuple[str, str] | None],
+                 cache: dict[str, Any] | None = None) -> None:
         self.modules = frozenset(modules)
         self.packages = frozenset(packages)
         self._read = read
         self._scans: dict[str, ModuleScan] = {}
+        #: Scans by :func:`scan_key`, kept from one run to the next by the caller; the
+        #: scans this run used are left in it (and only those: it does not grow).
+        self.cache = cache if cache is not None else {}
+        self.used: dict[str, Any] = {}
 
     def scan_of(self, name: str) -> ModuleScan:
         if name not in self._scans:
             found = self._read(name)
-            self._scans[name] = (scan(found[0], name, name in self.packages, found[1])
-                                 if found is not None else ModuleScan({MODULE_SCOPE: Unit()},
-                                                                      set()))
+            if found is None:
+                self._scans[name] = ModuleScan({MODULE_SCOPE: Unit()}, set())
+                return self._scans[name]
+            is_package = name in self.packages
+            key = scan_key(found[0], name, is_package, found[1])
+            cached = self.cache.get(key)
+            scanned: ModuleScan | None = None
+            if isinstance(cached, dict):
+                try:
+                    scanned = ModuleScan.from_json(cached)
+                except (KeyError, TypeError, AttributeError):
+                    scanned = None  # a damaged cache entry: scan again
+            if scanned is None:
+                scanned = scan(found[0], name, is_package, found[1])
+                cached = scanned.to_json()
+            self._scans[name] = scanned
+            self.used[key] = cached
         return self._scans[name]
 
     def resolve(self, dotted: str) -> set[str]:
