@@ -32,7 +32,8 @@ from sparta_core.engine.hookcall import call_hook
 from sparta_core.engine.hotswap import HotswapAction, ResourceDifference
 from sparta_core.engine.template import Template
 from sparta_core.errors import DeployError, SpartaError
-from sparta_core.stages.converge.deployed import BUILD_ID_KEY, deployed_template
+from sparta_core.stages.converge.deployed import deployed_template
+from sparta_core.stages.converge.hotswap_compare import Fallback, compare, overlay
 from sparta_core.stages.converge.hotswap_nested import (
     StackPlan,
     child_plans,
@@ -51,54 +52,6 @@ FALLBACK_KEY = "sparta.hotswap.fallback"
 WORKERS = 10
 #: Stack states a hotswap may start from: at rest, and running a known template.
 HOTSWAPPABLE = SUCCESS | {"UPDATE_ROLLBACK_COMPLETE"}
-
-
-class Fallback(Exception):
-    """Why a full provision is needed; the message says it in one clause."""
-
-
-# -- comparing templates ----------------------------------------------------------------
-
-
-def compare(new: dict[str, Any], deployed: dict[str, Any]) -> list[ResourceDifference]:
-    """The resources whose ``Properties`` alone differ between ``new`` and ``deployed``,
-    by logical ID; raise :class:`Fallback` naming the first other difference."""
-    for section in sorted((set(new) | set(deployed)) - {"Resources"}):
-        old_value, new_value = deployed.get(section), new.get(section)
-        if section == "Metadata":
-            old_value, new_value = _without_build_id(old_value), _without_build_id(new_value)
-        if old_value != new_value:
-            raise Fallback(f"the template's {section} changed")
-    old_resources = deployed.get("Resources") or {}
-    new_resources = new.get("Resources") or {}
-    differences = []
-    for logical_id in sorted(set(old_resources) | set(new_resources)):
-        old, resource = old_resources.get(logical_id), new_resources.get(logical_id)
-        if old is None or resource is None:
-            kind = (resource or old or {}).get("Type", "?")
-            verb = "is new" if old is None else "is removed"
-            raise Fallback(f"resource {logical_id} ({kind}) {verb}")
-        if old == resource:
-            continue
-        kind = resource.get("Type", "?")
-        for attribute in sorted((set(old) | set(resource)) - {"Properties"}):
-            if old.get(attribute) != resource.get(attribute):
-                raise Fallback(f"resource {logical_id} ({kind}): its {attribute} changed")
-        old_properties = old.get("Properties") or {}
-        new_properties = resource.get("Properties") or {}
-        changed = tuple(
-            name for name in sorted(set(old_properties) | set(new_properties))
-            if old_properties.get(name) != new_properties.get(name)
-        )
-        differences.append(ResourceDifference(logical_id, kind, changed, old, resource))
-    return differences
-
-
-def _without_build_id(metadata: Any) -> Any:
-    if not isinstance(metadata, dict):
-        return metadata
-    rest = {key: value for key, value in metadata.items() if key != BUILD_ID_KEY}
-    return rest or None
 
 
 # -- what earlier hotswaps did -----------------------------------------------------------
@@ -128,19 +81,6 @@ def write_record(ctx: ProvisionContext, stack_id: str,
         return
     path.write_text(json.dumps({"stack_id": stack_id, "resources": resources},
                                indent=1, sort_keys=True))
-
-
-def overlay(deployed: dict[str, Any], record: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    """``deployed`` with the hotswapped properties of ``record`` laid over it."""
-    if not record:
-        return deployed
-    resources = dict(deployed.get("Resources") or {})
-    for logical_id, properties in record.items():
-        if logical_id in resources:
-            resource = dict(resources[logical_id])
-            resource["Properties"] = {**(resource.get("Properties") or {}), **properties}
-            resources[logical_id] = resource
-    return {**deployed, "Resources": resources}
 
 
 # -- claiming and applying ---------------------------------------------------------------
@@ -294,7 +234,7 @@ def _plans(ctx: ProvisionContext, template: Template, cloudformation: Any, stack
     whose ``TemplateURL`` alone changed, compared with what it runs."""
     effective = overlay(deployed, record_of(record, ""))
     new = json.loads(template.to_compact_json())
-    own, children = split_changes(compare(new, effective), Fallback)
+    own, children = split_changes(compare(new, effective))
     # A nested stack an earlier hotswap changed runs other code than its template says,
     # even when its TemplateURL is back to the deployed one (an edit undone).
     children = sorted(set(children) | {key.split("/", 1)[0] for key in record if "/" in key}
@@ -304,7 +244,7 @@ def _plans(ctx: ProvisionContext, template: Template, cloudformation: Any, stack
         from sparta_core.stages.converge.nested import child_stacks
 
         plans += child_plans(cloudformation, child_stacks(cloudformation, stack_id), template,
-                             record, children, Fallback)
+                             record, children)
     return plans
 
 

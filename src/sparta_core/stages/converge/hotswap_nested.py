@@ -25,6 +25,7 @@ from sparta_core.engine.hotswap import ResourceDifference
 from sparta_core.engine.template import Template
 from sparta_core.stages.converge.deployed import deployed_template
 from sparta_core.stages.converge.events import STACK_TYPE
+from sparta_core.stages.converge.hotswap_compare import Fallback, compare, overlay
 
 #: Children read at once.
 WORKERS = 8
@@ -53,10 +54,10 @@ def record_of(record: dict[str, dict[str, Any]], stack: str) -> dict[str, dict[s
     return {key[len(prefix):]: value for key, value in record.items() if key.startswith(prefix)}
 
 
-def split_changes(changes: list[ResourceDifference],
-                  fallback: type[Exception]) -> tuple[list[ResourceDifference], list[str]]:
+def split_changes(changes: list[ResourceDifference]
+                  ) -> tuple[list[ResourceDifference], list[str]]:
     """The root's own differences, and the nested stacks to look into; raise
-    ``fallback`` for a nested stack whose change is not its ``TemplateURL`` alone."""
+    :class:`Fallback` for a nested stack whose change is not its ``TemplateURL`` alone."""
     own: list[ResourceDifference] = []
     children: list[str] = []
     for change in changes:
@@ -66,23 +67,20 @@ def split_changes(changes: list[ResourceDifference],
             children.append(change.logical_id)
         else:
             changed = ", ".join(name for name in change.properties if name != "TemplateURL")
-            raise fallback(f"nested stack {change.logical_id}: its {changed} changed")
+            raise Fallback(f"nested stack {change.logical_id}: its {changed} changed")
     return own, children
 
 
 def child_plans(cloudformation: Any, children: dict[str, str], template: Template,
-                record: dict[str, dict[str, Any]], wanted: list[str],
-                fallback: type[Exception]) -> list[StackPlan]:
+                record: dict[str, dict[str, Any]], wanted: list[str]) -> list[StackPlan]:
     """Compare each nested stack in ``wanted`` (``children``: logical ID -> ARN) with
-    the child built; raise ``fallback`` naming the first difference that is not a
+    the child built; raise :class:`Fallback` naming the first difference that is not a
     resource's properties."""
-    from sparta_core.stages.converge.hotswap import compare, overlay
-
     for logical_id in wanted:
         if logical_id not in children:
-            raise fallback(f"nested stack {logical_id} is not among the stack's resources")
+            raise Fallback(f"nested stack {logical_id} is not among the stack's resources")
         if logical_id not in template.nested:
-            raise fallback(f"nested stack {logical_id} is not a stack sparta built")
+            raise Fallback(f"nested stack {logical_id} is not a stack sparta built")
 
     def read(logical_id: str) -> dict[str, Any] | None:
         return deployed_template(cloudformation, children[logical_id])
@@ -93,14 +91,14 @@ def child_plans(cloudformation: Any, children: dict[str, str], template: Templat
     for logical_id in wanted:
         body = deployed[logical_id]
         if body is None:
-            raise fallback(f"the template of nested stack {logical_id} cannot be read")
+            raise Fallback(f"the template of nested stack {logical_id} cannot be read")
         effective = overlay(body, record_of(record, logical_id))
         child = template.nested[logical_id]
         new = _as_json(child)
         try:
             changes = compare(new, effective)
-        except fallback as reason:
-            raise fallback(f"nested stack {logical_id}: {reason}") from None
+        except Fallback as reason:
+            raise Fallback(f"nested stack {logical_id}: {reason}") from None
         plans.append(StackPlan(logical_id, child, effective, [
             ResourceDifference(c.logical_id, c.resource_type, c.properties, c.old, c.new,
                                stack=logical_id) for c in changes]))
