@@ -221,3 +221,19 @@ def test_scans_kept_from_an_earlier_run_are_reused_for_unchanged_modules(monkeyp
     # service, app, m0, m2 and m5 are not.
     assert sorted(scanned) == ["app.m1", "app.m3"]
     assert set(found.modules) == set(expected.modules) | {"app.m3"}  # type: ignore[union-attr]
+
+
+def test_a_star_import_of_a_package_reaches_every_module_under_it():
+    # pkg/sub/__init__.py's __all__ may list any submodule: all of them count.
+    files = {**PACKAGE, "main.py": "from pkg.sub import *\n\ndef handler(e, c):\n    pass\n"}
+    assert reach(files, "main.handler") == {"main", "pkg", "pkg.sub", "pkg.sub.deep",
+                                            "pkg.sub.other"}
+
+
+def test_a_string_naming_a_namespace_package_reaches_its_modules():
+    files = {"ns/a.py": "", "ns/b.py": "", "main.py": (
+        'APPS = ["ns"]\n\ndef handler(e, c):\n    pass\n')}
+    modules = {module_name(name): name for name in files}
+    found = ImportGraph(modules, set(), lambda m: (files[modules[m]], modules[m])).reach(
+        "main.handler")
+    assert set(found.modules) == {"main", "ns.a", "ns.b"}  # type: ignore[union-attr]

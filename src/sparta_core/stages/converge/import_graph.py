@@ -47,8 +47,10 @@ IMPORT_PATH_ATTRIBUTES = frozenset({"path", "meta_path", "path_hooks", "path_imp
 INTROSPECTION = frozenset({"globals", "vars", "locals"})
 _DOTTED = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*(?::[\w.]+)?")
 MODULE_SCOPE = ""
+#: How a star import is noted among a unit's imports (``pkg.*``).
+STAR = ".*"
 #: Changes whenever what a scan finds changes, so that cached scans are not reused.
-SCAN_VERSION = 1
+SCAN_VERSION = 2
 
 
 @dataclass
@@ -202,7 +204,10 @@ def _visit(root: ast.AST, unit: Unit, package: str, where: str, declared: set[in
             if base:
                 _add_import(unit, base, node, where)
             for alias in node.names:
-                if alias.name != "*":
+                if alias.name == "*":
+                    # A package's star import loads the submodules its __all__ lists.
+                    unit.imports.add(f"{base}{STAR}")
+                else:
                     _add_import(unit, f"{base}.{alias.name}" if base else alias.name, node,
                                 where)
         elif isinstance(node, ast.Name):
@@ -325,9 +330,10 @@ class ImportGraph:
         return self._walk([(target, None) for text in names
                            for target in self._named(text.partition(":")[0])])
 
-    def _named(self, text: str) -> set[str]:
+    def _named(self, text: str, everything: bool = False) -> set[str]:
         """The project modules a string reaches: its known prefixes, and every module
-        under the package it names, if it names one."""
+        under the package it names, if it names one (also a namespace package, with no
+        ``__init__``). ``everything``: ``text`` names a package in full (a star import)."""
         if not _DOTTED.fullmatch(text):
             return set()
         targets = self.resolve(text)
@@ -336,6 +342,8 @@ class ImportGraph:
         longest = max(targets, key=len, default=None)
         if longest in self.packages:
             targets |= self._under(longest)
+        if everything or longest != text:
+            targets |= self._under(text)  # text itself may be a namespace package
         return targets
 
     def _walk(self, pending: list[tuple[str, str | None]]) -> Reach:
@@ -359,7 +367,10 @@ class ImportGraph:
                 dynamic = dynamic or unit.dynamic
                 targets: set[str] = set()
                 for dotted in unit.imports:
-                    targets |= self.resolve(dotted)
+                    if dotted.endswith(STAR):
+                        targets |= self._named(dotted[: -len(STAR)], everything=True)
+                    else:
+                        targets |= self.resolve(dotted)
                 for text in unit.strings:
                     targets |= self._named(text)
                 pending.extend((target, None) for target in targets if target not in full)
