@@ -84,6 +84,9 @@ def select(ctx: ProvisionContext, targets: list[Target]) -> Selection:
         sha = _sha_of(key)
         if sha not in loaded:
             loaded[sha] = manifests.load(ctx.work_dir, sha)
+            if loaded[sha] is not None:
+                # An archive functions still run stays among the newest manifests kept.
+                manifests.touch(ctx.work_dir, sha)
         return loaded[sha]
 
     changed_by_pair: dict[tuple[str, str], set[str]] = {}
