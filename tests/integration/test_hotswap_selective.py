@@ -170,3 +170,93 @@ def test_without_the_deployed_archives_manifest_every_function_is_updated(cli, p
     assert "hotswapped 3 resource(s)" in result.stdout
     assert moved(original, shas(aws)) == set(FUNCTIONS)
     assert invoke(aws, "third") == "third v1"
+
+
+ONE_MODULE_SERVICE = '''import sparta_core as sparta
+
+service = sparta.Service("one", runtime="python3.12")
+for i in range(3):
+    service.add_function(handler=f"handlers.handler_{i}")
+'''
+
+HANDLERS = '''PREFIX = "v0"
+
+
+def handler_0(event, context):
+    return PREFIX + " h0 a"
+
+
+def handler_1(event, context):
+    return PREFIX + " h1 a"
+
+
+def handler_2(event, context):
+    return PREFIX + " h2 a"
+'''
+
+
+@pytest.fixture
+def one(tmp_path: Path, bucket: str) -> Path:
+    """Three functions whose handlers all live in handlers.py."""
+    root = tmp_path / "one"
+    root.mkdir()
+    (root / "service.py").write_text(ONE_MODULE_SERVICE)
+    (root / "handlers.py").write_text(HANDLERS)
+    (root / "pyproject.toml").write_text("[tool.sparta]\n")
+    return configure(root, **{"s3-bucket": bucket})
+
+
+def one_shas(aws) -> list[str]:
+    return [aws("lambda").get_function_configuration(
+        FunctionName=f"one-handler_{i}")["CodeSha256"] for i in range(3)]
+
+
+def one_invoke(aws, index: int) -> str:
+    response = aws("lambda").invoke(FunctionName=f"one-handler_{index}", Payload=b"{}")
+    return json.loads(response["Payload"].read())
+
+
+def changed_shas(before: list[str], after: list[str]) -> list[int]:
+    return [i for i in range(3) if before[i] != after[i]]
+
+
+def test_in_a_shared_module_only_the_function_whose_part_changed_is_updated(cli, one, aws):
+    cli("provision", "--yes", project=one)
+    original = one_shas(aws)
+    handlers = one / "handlers.py"
+
+    edit(handlers, 'h1 a"', 'h1 b"')
+    first = cli("provision", "--hotswap", project=one)
+    assert "hotswapped 1 resource(s)" in first.stdout
+    after_first = one_shas(aws)
+    assert changed_shas(original, after_first) == [1]
+    assert one_invoke(aws, 1) == "v0 h1 b"
+    assert one_invoke(aws, 0) == "v0 h0 a"
+
+    # handler_0 still runs the first archive; handler_1 the second: each is compared
+    # with what it runs, part by part.
+    edit(handlers, 'h2 a"', 'h2 b"')
+    second = cli("provision", "--hotswap", project=one)
+    assert "hotswapped 1 resource(s)" in second.stdout
+    assert changed_shas(after_first, one_shas(aws)) == [2]
+    assert one_invoke(aws, 2) == "v0 h2 b"
+
+    # Module-level code runs for every function: all of them are updated.
+    between = one_shas(aws)
+    edit(handlers, 'PREFIX = "v0"', 'PREFIX = "v1"')
+    third = cli("provision", "--hotswap", project=one)
+    assert "hotswapped 3 resource(s)" in third.stdout
+    assert changed_shas(between, one_shas(aws)) == [0, 1, 2]
+    assert [one_invoke(aws, i) for i in range(3)] == ["v1 h0 a", "v1 h1 b", "v1 h2 b"]
+
+
+def test_without_the_scan_of_what_runs_the_shared_module_updates_all(cli, one, aws):
+    cli("provision", "--yes", project=one)
+    original = one_shas(aws)
+    (one / ".sparta" / "import-scans.json").unlink()
+
+    edit(one / "handlers.py", 'h1 a"', 'h1 b"')
+    result = cli("provision", "--hotswap", project=one)
+
+    assert "hotswapped 3 resource(s)" in result.stdout
+    assert changed_shas(original, one_shas(aws)) == [0, 1, 2]

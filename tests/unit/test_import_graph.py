@@ -13,11 +13,11 @@ def graph(files: dict[str, str], parsed: list[str] | None = None) -> ImportGraph
     modules = {module_name(name): name for name in files}
     assert None not in modules
 
-    def read(module: str) -> tuple[str, str] | None:
+    def read(module: str) -> tuple[bytes, str] | None:
         if parsed is not None:
             parsed.append(module)
         name = modules[module]
-        return files[name], name
+        return files[name].encode(), name
 
     packages = {module_name(name) for name in files if name.endswith("__init__.py")}
     return ImportGraph(modules, packages, read)  # type: ignore[arg-type]
@@ -214,7 +214,7 @@ def test_scans_kept_from_an_earlier_run_are_reused_for_unchanged_modules(monkeyp
     monkeypatch.setattr(import_graph, "scan", counting)
     files = {**HANDLERS, "app/m1.py": "import app.m3\n"}  # changed since the first run
     modules = {module_name(name): name for name in files}
-    again = ImportGraph(modules, {"app"}, lambda m: (files[modules[m]], modules[m]),
+    again = ImportGraph(modules, {"app"}, lambda m: (files[modules[m]].encode(), modules[m]),
                         cache=dict(first.used))
     found = again.reach("service.one")
     # The changed module is parsed again, and the one it now reaches for the first time;
@@ -234,6 +234,80 @@ def test_a_string_naming_a_namespace_package_reaches_its_modules():
     files = {"ns/a.py": "", "ns/b.py": "", "main.py": (
         'APPS = ["ns"]\n\ndef handler(e, c):\n    pass\n')}
     modules = {module_name(name): name for name in files}
-    found = ImportGraph(modules, set(), lambda m: (files[modules[m]], modules[m])).reach(
-        "main.handler")
+    found = ImportGraph(modules, set(), lambda m: (files[modules[m]].encode(), modules[m])
+                        ).reach("main.handler")
     assert set(found.modules) == {"main", "ns.a", "ns.b"}  # type: ignore[union-attr]
+
+
+ONE_MODULE = '''"""Every handler in one module."""
+import json
+
+LIMIT = 10
+
+
+def helper(value):
+    return json.dumps(value)
+
+
+def handler_0(event, context):
+    return helper({"h": 0})
+
+
+def handler_1(event, context):
+    return {"h": 1}
+
+
+def handler_2(event, context, default=LIMIT):
+    return {"h": 2}
+'''
+
+
+def versions(before: str, after: str, function: str) -> bool:
+    """Whether ``function`` runs the same code from both versions of handlers.py."""
+    from sparta_core.stages.converge.import_scan import scan
+
+    old = scan(before, "handlers", False, "handlers.py")
+    new = scan(after, "handlers", False, "handlers.py")
+    return graph({"handlers.py": after}).same_for(old, new, function)
+
+
+def test_a_function_runs_the_same_code_when_only_another_handler_changed():
+    edited = ONE_MODULE.replace('{"h": 1}', '{"h": 1, "v": 2}')
+    assert versions(ONE_MODULE, edited, "handler_0")
+    assert versions(ONE_MODULE, edited, "handler_2")
+    assert not versions(ONE_MODULE, edited, "handler_1")
+
+
+def test_what_a_handler_calls_and_the_module_level_code_count_too():
+    helper = ONE_MODULE.replace("json.dumps(value)", "json.dumps(value, indent=1)")
+    assert not versions(ONE_MODULE, helper, "handler_0")  # it calls helper
+    assert versions(ONE_MODULE, helper, "handler_1")
+    constant = ONE_MODULE.replace("LIMIT = 10", "LIMIT = 11")
+    assert not versions(ONE_MODULE, constant, "handler_1")  # module-level code runs
+    default = ONE_MODULE.replace("default=LIMIT", "default=LIMIT + 1")
+    assert not versions(ONE_MODULE, default, "handler_1")  # a default runs at import
+    calls = ONE_MODULE.replace('return {"h": 1}', 'return helper({"h": 1})')
+    assert not versions(ONE_MODULE, calls, "handler_1")  # what it can call changed
+
+
+def test_comments_blank_lines_and_moved_code_change_nothing_anyone_runs():
+    moved = ("# a comment\n\n\n" + ONE_MODULE).replace('    return {"h": 1}',
+                                                        '    # why\n    return {"h": 1}')
+    assert all(versions(ONE_MODULE, moved, f"handler_{i}") for i in range(3))
+
+
+def test_code_that_reads_the_namespace_runs_every_part():
+    introspecting = ONE_MODULE.replace('    return {"h": 1}',
+                                       '    return globals()["handler_0"]')
+    edited = introspecting.replace('helper({"h": 0})', 'helper({"h": 0, "v": 2})')
+    assert not versions(introspecting, edited, "handler_1")
+
+
+def test_the_handlers_module_imported_by_another_module_runs_in_full():
+    files = {"handlers.py": ONE_MODULE, "other.py": "import handlers\n"}
+    partial = graph(files).reach("handlers.handler_1")
+    assert partial is not None and partial.partial is not None
+    assert partial.partial[0] == "handlers"
+    files["handlers.py"] = ONE_MODULE + "\nimport other\n"
+    full = graph(files).reach("handlers.handler_1")
+    assert full is not None and full.partial is None

@@ -7,6 +7,16 @@ the entries that changed between the archive it runs and the new one would run t
 same bytes from either: it keeps the archive it has. Lambda then updates a handful of
 functions instead of all of them.
 
+One refinement, for services whose handlers share a module (every handler in one
+``handlers.py``): when the only changed entry a function reaches is its handler's own
+module, and only that module's part the function can run (module-level code, its
+handler, what the handler can call) is unchanged, syntax tree for syntax tree, the
+function keeps its archive too: it runs the same code from either version. The version
+it runs is known by the sha256 its archive's manifest records, and its parts by the
+scan kept under that sha256 (``.sparta/import-scans.json``: each full provision scans
+the handlers' modules as they then run, each hotswap the versions it compares); without
+it the function is updated.
+
 The entries that changed come from the archives' manifests (``.sparta/manifests/``,
 written by the package stage, keyed by the content address that names each archive in
 S3). Every function whose code changed is updated, as without this selection, when:
@@ -23,7 +33,7 @@ own runtime (``sparta_runtime``, which imports only the standard library and bot
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -37,6 +47,9 @@ IMPLICIT = frozenset({"sitecustomize", "usercustomize"})
 RUNTIME_PACKAGE = "sparta_runtime"
 #: The import graph's scans, kept by content from one hotswap to the next.
 SCANS_FILE = "import-scans.json"
+#: Scans kept after a full provision (which adds to the earlier ones; a hotswap keeps
+#: only those it used).
+MAX_SCANS = 1000
 #: ``ctx.stash`` key: the scans read and made during this run.
 SCANS_KEY = "sparta.hotswap.scans"
 #: The prefix of the environment variables sparta sets on every function.
@@ -130,30 +143,52 @@ def select(ctx: ProvisionContext, targets: list[Target]) -> Selection:
     packages = {module for name, module in project.items() if name.endswith("__init__.py")}
     paths = {module: name for name, module in project.items()}
 
-    def read(module: str) -> tuple[str, str] | None:
+    graph = _graph(ctx, modules, packages, paths)
+    try:
+        return _decide(graph, targets, changed_by_pair, paths, manifest_of, every, ordered)
+    finally:
+        _keep_scans(ctx, graph)
+
+
+def _graph(ctx: ProvisionContext, modules: set[str], packages: set[str],
+           paths: dict[str, str]) -> ImportGraph:
+    """The import graph over the build's sources, with the scans kept so far.
+
+    One run may select several times (once per nested stack): the scans are shared
+    through ``ctx.stash``, so that each module is parsed at most once per run, and
+    none that did not change since it was last scanned."""
+    assert ctx.build is not None
+    sources = ctx.build.sources
+
+    def read(module: str) -> tuple[bytes, str] | None:
         entry = paths.get(module)
         path = sources.get(entry) if entry else None
-        if path is None:
-            return None
-        return path.read_text(encoding="utf-8", errors="replace"), entry  # type: ignore[return-value]
+        return (path.read_bytes(), entry) if path is not None and entry else None
 
-    # One run may select several times (once per nested stack): the scans are shared,
-    # so that each module is parsed at most once per run, and none that did not change
-    # since the last hotswap.
     shared = ctx.stash.get(SCANS_KEY)
     if shared is None:
         shared = ctx.stash[SCANS_KEY] = {"cache": _read_cache(ctx.work_dir), "used": {}}
-    graph = ImportGraph(modules, packages, read, shared["cache"])
-    try:
-        return _decide(graph, targets, changed_by_pair, paths, every, ordered)
-    finally:
-        shared["cache"].update(graph.used)
-        shared["used"].update(graph.used)
+    return ImportGraph(modules, packages, read, shared["cache"])
+
+
+def _keep_scans(ctx: ProvisionContext, graph: ImportGraph, *, merge: bool = False) -> None:
+    """Write the scans this run used (``merge``: added to those kept before)."""
+    shared = ctx.stash[SCANS_KEY]
+    cache = shared["cache"]
+    for key, value in graph.used.items():
+        cache.pop(key, None)
+        cache[key] = value  # the newest last
+    shared["used"].update(graph.used)
+    if merge:
+        kept = dict(list(cache.items())[-MAX_SCANS:])
+        _write_cache(ctx.work_dir, kept)
+    else:
         _write_cache(ctx.work_dir, shared["used"])
 
 
 def _decide(graph: ImportGraph, targets: list[Target],
             changed_by_pair: dict[tuple[str, str], set[str]], paths: dict[str, str],
+            manifest_of: Callable[[str], manifests.Manifest | None],
             every: tuple[str, ...], ordered: tuple[str, ...]) -> Selection:
     update: list[str] = []
     kept: list[str] = []
@@ -163,11 +198,49 @@ def _decide(graph: ImportGraph, targets: list[Target],
             return Selection(every, (), "a module a function runs imports in a way the "
                              f"import graph cannot follow: {reach.dynamic}", ordered)
         changed_here = changed_by_pair[(target.old_key, target.new_key)]
-        if reach is None or any(paths.get(module) in changed_here for module in reach.modules):
-            update.append(target.logical_id)
-        else:
+        hit = set() if reach is None else {
+            paths[module] for module in reach.modules if paths.get(module) in changed_here}
+        if reach is not None and (not hit or _same_code(graph, reach, hit, target, paths,
+                                                         manifest_of(target.old_key) or {})):
             kept.append(target.logical_id)
+        else:
+            update.append(target.logical_id)
     return Selection(tuple(update), tuple(kept), None, ordered)
+
+
+def _same_code(graph: ImportGraph, reach: Reach, hit: set[str], target: Target,
+               paths: dict[str, str], old: manifests.Manifest) -> bool:
+    """Whether the only changed entry a function reaches is its handler's module, and
+    nothing of it that the function can run changed (another handler's body did): the
+    version it runs is found among the scans kept by content (its sha256 is in the
+    manifest of the archive the function runs)."""
+    if reach.partial is None:
+        return False
+    module, _ = reach.partial
+    entry = paths.get(module)
+    if entry is None or hit != {entry} or entry not in old:
+        return False
+    before = graph.cached_scan(module, entry, old[entry].partition(":")[2])
+    if before is None:
+        return False
+    return graph.same_for(before, graph.scan_of(module), target.handler.rpartition(".")[2])
+
+
+def remember(ctx: ProvisionContext) -> None:
+    """After a full provision: scan the modules of the functions' handlers as they now
+    run, so that the next hotswap can compare each of them part by part with its next
+    version (only modules not scanned before are parsed)."""
+    assert ctx.build is not None
+    project = {name: module for name in ctx.build.sources
+               if (module := module_name(name)) is not None}
+    paths = {module: name for name, module in project.items()}
+    packages = {module for name, module in project.items() if name.endswith("__init__.py")}
+    graph = _graph(ctx, set(project.values()), packages, paths)
+    for function in ctx.service.functions.values():
+        module = function.handler.rpartition(".")[0]
+        if module in paths:
+            graph.scan_of(module)
+    _keep_scans(ctx, graph, merge=True)
 
 
 def _reach(graph: ImportGraph, target: Target) -> Reach | None:
@@ -183,7 +256,9 @@ def _reach(graph: ImportGraph, target: Target) -> Reach | None:
     named = [value for key, value in target.environment.items()
              if isinstance(value, str) and not str(key).startswith(SPARTA_VARIABLES)]
     extra = graph.reach_names(named)
-    return Reach(reach.modules | extra.modules, reach.dynamic or extra.dynamic)
+    partial = reach.partial if reach.partial and reach.partial[0] not in extra.modules \
+        else None
+    return Reach(reach.modules | extra.modules, reach.dynamic or extra.dynamic, partial)
 
 
 def _cache_path(work_dir: Path) -> Path:
