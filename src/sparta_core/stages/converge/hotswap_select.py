@@ -167,8 +167,12 @@ def _graph(ctx: ProvisionContext, modules: set[str], packages: set[str],
 
     shared = ctx.stash.get(SCANS_KEY)
     if shared is None:
-        shared = ctx.stash[SCANS_KEY] = {"cache": _read_cache(ctx.work_dir), "used": {}}
-    return ImportGraph(modules, packages, read, shared["cache"])
+        shared = ctx.stash[SCANS_KEY] = {"cache": _read_cache(ctx.work_dir), "used": {},
+                                         "graphs": {}, "written": None}
+    key = (frozenset(modules), frozenset(packages))
+    if key not in shared["graphs"]:
+        shared["graphs"][key] = ImportGraph(modules, packages, read, shared["cache"])
+    return shared["graphs"][key]  # type: ignore[no-any-return]
 
 
 def _keep_scans(ctx: ProvisionContext, graph: ImportGraph, *, merge: bool = False) -> None:
@@ -179,11 +183,10 @@ def _keep_scans(ctx: ProvisionContext, graph: ImportGraph, *, merge: bool = Fals
         cache.pop(key, None)
         cache[key] = value  # the newest last
     shared["used"].update(graph.used)
-    if merge:
-        kept = dict(list(cache.items())[-MAX_SCANS:])
+    kept = dict(list(cache.items())[-MAX_SCANS:]) if merge else shared["used"]
+    if shared["written"] != (merge, sorted(kept)):  # once per run unless something new
+        shared["written"] = (merge, sorted(kept))
         _write_cache(ctx.work_dir, kept)
-    else:
-        _write_cache(ctx.work_dir, shared["used"])
 
 
 def _decide(graph: ImportGraph, targets: list[Target],

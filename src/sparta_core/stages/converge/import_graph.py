@@ -75,6 +75,7 @@ class ImportGraph:
         self.packages = frozenset(packages)
         self._read = read
         self._scans: dict[str, ModuleScan] = {}
+        self._by_key: dict[str, ModuleScan | None] = {}
         #: Scans by :func:`scan_key`, kept from one run to the next by the caller; the
         #: scans this run used are left in :attr:`used` (and only those: it does not
         #: grow).
@@ -102,14 +103,17 @@ class ImportGraph:
         """The scan of the version of ``name`` whose bytes' sha256 is ``digest``, if an
         earlier run made it (a version no longer on disk: the one a function runs)."""
         key = scan_key(digest, name, name in self.packages, entry)
+        if key in self._by_key:
+            return self._by_key[key]
         cached = self.cache.get(key)
-        if not isinstance(cached, dict):
-            return None
-        try:
-            scanned = ModuleScan.from_json(cached)
-        except (KeyError, TypeError, AttributeError, ValueError):
-            return None  # a damaged cache entry: scan again
-        self.used[key] = cached
+        scanned: ModuleScan | None = None
+        if isinstance(cached, dict):
+            try:
+                scanned = ModuleScan.from_json(cached)
+                self.used[key] = cached
+            except (KeyError, TypeError, AttributeError, ValueError):
+                scanned = None  # a damaged cache entry: scan again
+        self._by_key[key] = scanned
         return scanned
 
     def resolve(self, dotted: str) -> set[str]:
