@@ -171,6 +171,18 @@ def test_without_the_deployed_archives_manifest_every_function_is_updated(cli, p
     assert moved(original, shas(aws)) == set(FUNCTIONS)
     assert invoke(aws, "third") == "third v1"
 
+    # Back to the deployed code, in full: CloudFormation touches no function, and sparta
+    # puts back only third; first and second run the same code from either archive, so
+    # they keep it, and stay on record as running it.
+    swapped = shas(aws)
+    edit(pick / "app" / "third.py", "v1", "v0")
+    full = cli("provision", "--hotswap", "--yes", "--tag", "team=core", project=pick)
+    assert "1 resource(s) that an earlier hotswap changed put back" in full.output
+    after = shas(aws)
+    assert moved(swapped, after) == {"third"} and after["third"] == original["third"]
+    record = json.loads((pick / ".sparta" / "pick-hotswap.json").read_text())
+    assert set(record["resources"]) == {"FirstFunction", "SecondFunction"}
+
 
 ONE_MODULE_SERVICE = '''import sparta_core as sparta
 

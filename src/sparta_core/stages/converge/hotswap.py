@@ -325,16 +325,21 @@ def reconcile(ctx: ProvisionContext, template: Template, before: Before) -> None
         if changed:
             stale.setdefault(stack, []).append(ResourceDifference(
                 logical_id, resource.get("Type", "?"), changed, current, resource, stack=stack))
+    still: dict[str, dict[str, Any]] = {}
     if stale:
         try:
-            actions = [action for stack, changes in sorted(stale.items())
+            claimed = [(stack, action) for stack, changes in sorted(stale.items())
                        for action in claim(ctx, template if not stack else template.nested[stack],
                                            deployed[stack], changes)]
-            apply_all(ctx, actions)
+            apply_all(ctx, [action for _, action in claimed])
         except Fallback as reason:
             ctx.reporter.warn(f"{reason}: it still runs what an earlier hotswap gave it")
             return
-        count = sum(len(action.logical_ids) for action in actions)
+        count = sum(len(action.logical_ids) for _, action in claimed)
         ctx.reporter.info(f"hotswap: {count} resource(s) that an earlier hotswap "
                           "changed put back to the template's value")
-    write_record(ctx, stack_id, {})
+        # What a plugin kept as it was (its difference cannot matter) still runs the
+        # hotswapped value: it stays on record.
+        still = {key: record[key] for stack, action in claimed for logical_id in action.kept
+                 if (key := record_key(stack, logical_id)) in record}
+    write_record(ctx, stack_id, still)

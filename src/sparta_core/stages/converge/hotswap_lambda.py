@@ -3,7 +3,7 @@
 
 Only the functions that can run an archive entry that changed are updated
 (:mod:`sparta_core.stages.converge.hotswap_select`); the others are claimed as ``kept``:
-they keep the archive they run, identical in everything they can import.
+they keep the archive they run, which holds the same code for everything they can run.
 
 The function's name is its ``FunctionName`` when the template gives it literally (sparta
 always does), else the stack's physical ID for it. The action returns once Lambda
