@@ -444,16 +444,25 @@ def sparta_hotswap(
     difference (a resource added or removed, a parameter, an output) means a full
     provision, and this hook is not called.
 
+    A service split into nested stacks is hotswapped stack by stack: when the root
+    differs only in its nested stacks' ``TemplateURL``, the hook is called once for the
+    root's own differences (if any) and once per nested stack that differs, with that
+    child's ``template`` and ``deployed`` template, and ``changes`` whose ``stack`` is
+    the child's logical ID (any other difference in a child means a full provision).
+
     Return a list of :class:`~sparta_core.engine.hotswap.HotswapAction` for the
-    differences you can apply, or ``None``; change nothing in AWS yet. If every
-    difference is claimed, sparta runs every action's ``apply()`` in parallel and skips
+    differences you can apply, or ``None``; change nothing in AWS yet. An action may
+    also claim, as ``kept``, resources whose difference cannot matter and which it
+    leaves as they run (they stay on record as they were). If every difference is
+    claimed, sparta runs every action's ``apply()`` in parallel and skips
     CloudFormation (the stack then drifts from its template until the next full
     provision); if one is left unclaimed, no action runs and sparta provisions in full,
     naming it. A resource claimed twice goes to the first claim in pluggy's order (the
     project's ``spartaconf.py`` first, the built-ins last). The built-in
     ``hotswap-lambda`` claims an ``AWS::Lambda::Function`` whose only changed property
-    is ``Code`` and applies it with ``UpdateFunctionCode``, waiting until the update is
-    ``Successful``.
+    is ``Code``; it applies it with ``UpdateFunctionCode`` (waiting until the update is
+    ``Successful``) to the functions that can run an archive entry that changed, and
+    keeps the others (see the user guide, "Only the functions that run what changed").
 
     ``spartaconf.py``: may implement it.
     """

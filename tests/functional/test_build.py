@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import zipfile
 from pathlib import Path
 
@@ -148,8 +149,7 @@ def test_provision_noop_does_what_build_does(cli: Cli, hello_project: Path) -> N
     work = hello_project / ".sparta"
     built = cli("build", project=hello_project)
     archive, template = (work / "hello-code.zip").read_bytes(), (work / "hello-template.json").read_bytes()
-    for path in work.iterdir():
-        path.unlink()
+    shutil.rmtree(work)  # a fresh .sparta/ (archive manifests included)
 
     noop = cli("--endpoint-url", "http://127.0.0.1:9", "provision", "--noop", project=hello_project)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import textwrap
 import zipfile
 from pathlib import Path
@@ -257,8 +258,7 @@ def test_archive_with_dependencies_is_byte_identical_across_builds(
     digest = archive.read_bytes()
     # Again from a cold cache, a fresh install and a fresh .sparta/.
     monkeypatch.setenv("SPARTA_CACHE_DIR", str(tmp_path / "another-cache"))
-    for path in (root / ".sparta").iterdir():
-        path.unlink()
+    shutil.rmtree(root / ".sparta")
     second = build(cli, root)
     assert "installed" in deps_lines(second.output)[0]
     assert archive.read_bytes() == digest

@@ -18,6 +18,10 @@ def invoke(aws, name: str, event: dict | None = None) -> dict:
     return json.loads(response["Payload"].read())
 
 
+def code_sha(aws, name: str) -> str:
+    return aws("lambda").get_function_configuration(FunctionName=name)["CodeSha256"]
+
+
 def edit(path: Path, old: str, new: str) -> None:
     text = path.read_text()
     assert old in text
@@ -28,12 +32,17 @@ def test_a_code_edit_is_hotswapped_without_touching_the_stack(cli, hello, aws):
     cli("provision", "--yes", project=hello)
     before = stack(aws, "hello")
     assert invoke(aws, "hello-greet")["message"] == "Hello, world!"
+    config_code = code_sha(aws, "hello-config")
 
     greetings = hello / "hello" / "greetings.py"
     edit(greetings, "!", "!!")
     result = cli("provision", "--hotswap", project=hello)  # no --yes: no change set to run
 
-    assert "hello: CREATE_COMPLETE (hotswapped 2 resource(s)" in result.stdout
+    # Only greet imports hello.greetings: config keeps the archive it runs.
+    assert "hello: CREATE_COMPLETE (hotswapped 1 resource(s)" in result.stdout
+    assert ("the other 1 function(s) whose code location changed run none of what changed "
+            "and keep the previous archive until the next full provision") in result.output
+    assert code_sha(aws, "hello-config") == config_code
     assert "now drifts from its template until the next full provision" in result.output
     assert "change set" not in result.output
     after = stack(aws, "hello")
@@ -46,7 +55,7 @@ def test_a_code_edit_is_hotswapped_without_touching_the_stack(cli, hello, aws):
     # Undoing the edit is a difference too (from what runs, not from the stale template).
     edit(greetings, "!!", "!")
     again = cli("provision", "--hotswap", project=hello)
-    assert "hotswapped 2 resource(s)" in again.stdout
+    assert "hotswapped 1 resource(s)" in again.stdout
     assert invoke(aws, "hello-greet")["message"] == "Hello, world!"
 
     # Nothing changed since: nothing to do.
@@ -131,7 +140,7 @@ def test_a_plugin_hotswaps_its_own_resources(cli, hello, aws):
     edit(hello / "hello" / "greetings.py", "!", "!!")
     result = cli("provision", "--hotswap", project=hello)
 
-    assert "hotswapped 3 resource(s)" in result.stdout
+    assert "hotswapped 3 resource(s)" in result.stdout  # service.py changed: every function
     assert stack(aws, "hello").get("LastUpdatedTime") == before.get("LastUpdatedTime")
     url = next(q for q in aws("sqs").list_queues()["QueueUrls"] if "Jobs" in q)
     attributes = aws("sqs").get_queue_attributes(QueueUrl=url, AttributeNames=["All"])

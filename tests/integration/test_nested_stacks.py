@@ -110,7 +110,22 @@ def test_a_thousand_functions_deploy_through_nested_stacks(cli, tmp_path, bucket
     assert "inside the nested stacks" in planned
     assert f"~ Modify  {before['Handler5Function']}/Handler5Function" in planned
 
-    # The one-line edit, provisioned: every child is updated in place (the local
+    # The same edit, hotswapped: the root differs only in its children's TemplateURL, so
+    # each child is compared with what it runs. Every handler lives in handlers.py, but
+    # only handler_5's part of it changed: the other 999 functions keep their archive.
+    last_updated = stack(aws, "big").get("LastUpdatedTime")
+    other = aws("lambda").get_function_configuration(FunctionName="big-handler_6")
+    swapped = cli("provision", "--hotswap", project=project)
+    assert "hotswap: not possible" not in swapped.output
+    assert "(hotswapped 1 resource(s)" in swapped.stdout
+    assert f"the other {COUNT - 1} function(s)" in swapped.output
+    assert stack(aws, "big").get("LastUpdatedTime") == last_updated
+    payload = aws("lambda").invoke(FunctionName="big-handler_5", Payload=b"{}")["Payload"]
+    assert json.loads(payload.read())["body"] == "h5 v1"
+    assert aws("lambda").get_function_configuration(
+        FunctionName="big-handler_6")["CodeSha256"] == other["CodeSha256"]
+
+    # Then provisioned in full: every child is updated in place (the local
     # endpoint's launcher corrects MiniStack's nested update, which lost the unchanged
     # roles' attributes), and every function runs the new archive.
     cli("provision", "--yes", project=project)

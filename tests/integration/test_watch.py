@@ -56,7 +56,7 @@ def test_watch_redeploys_an_edit_by_itself_and_ctrl_c_ends_it(hello, aws):
 
         greetings = hello / "hello" / "greetings.py"
         greetings.write_text(greetings.read_text().replace("!", "!!"))
-        line = wait_for("hello/greetings.py: hello hotswapped 2 resource(s)")
+        line = wait_for("hello/greetings.py: hello hotswapped 1 resource(s)")
         assert line.rstrip().endswith(" s)")
         deadline = time.monotonic() + 30
         while invoke(aws, "hello-greet")["message"] != "Hello, world!!":

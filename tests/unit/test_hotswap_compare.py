@@ -6,7 +6,8 @@ import copy
 
 import pytest
 
-from sparta_core.stages.converge.hotswap import Fallback, compare, overlay
+from sparta_core.engine.hotswap import ResourceDifference
+from sparta_core.stages.converge.hotswap_compare import Fallback, compare, overlay
 
 DEPLOYED = {
     "AWSTemplateFormatVersion": "2010-09-09",
@@ -58,3 +59,37 @@ def test_earlier_hotswaps_are_laid_over_the_deployed_template() -> None:
     # Undoing the edit is now the difference.
     [difference] = compare(DEPLOYED, effective)
     assert difference.new["Properties"]["Code"]["S3Key"] == "s/1.zip"
+
+
+def stack_change(*properties: str) -> ResourceDifference:
+    return ResourceDifference("Functions01Stack", "AWS::CloudFormation::Stack", properties,
+                              {}, {})
+
+
+def test_a_nested_stack_whose_template_url_alone_changed_is_looked_into() -> None:
+    from sparta_core.stages.converge.hotswap_nested import split_changes
+
+    function = ResourceDifference("Provider", "AWS::Lambda::Function", ("Code",), {}, {})
+    own, children = split_changes([function, stack_change("TemplateURL")])
+    assert own == [function]
+    assert children == ["Functions01Stack"]
+
+
+@pytest.mark.parametrize("properties", [("Parameters",), ("Parameters", "TemplateURL"),
+                                        ("TimeoutInMinutes", "TemplateURL")])
+def test_any_other_change_of_a_nested_stack_names_it(properties: tuple[str, ...]) -> None:
+    from sparta_core.stages.converge.hotswap_nested import split_changes
+
+    other = ", ".join(name for name in properties if name != "TemplateURL")
+    with pytest.raises(Fallback, match=f"nested stack Functions01Stack: its {other} changed"):
+        split_changes([stack_change(*properties)])
+
+
+def test_the_record_keeps_a_nested_stacks_resources_apart() -> None:
+    from sparta_core.stages.converge.hotswap_nested import record_key, record_of
+
+    record = {record_key("", "Provider"): {"Code": 1},
+              record_key("Functions01Stack", "Handler1Function"): {"Code": 2},
+              record_key("Functions02Stack", "Handler2Function"): {"Code": 3}}
+    assert record_of(record, "") == {"Provider": {"Code": 1}}
+    assert record_of(record, "Functions01Stack") == {"Handler1Function": {"Code": 2}}

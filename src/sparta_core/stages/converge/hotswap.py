@@ -32,7 +32,15 @@ from sparta_core.engine.hookcall import call_hook
 from sparta_core.engine.hotswap import HotswapAction, ResourceDifference
 from sparta_core.engine.template import Template
 from sparta_core.errors import DeployError, SpartaError
-from sparta_core.stages.converge.deployed import BUILD_ID_KEY, deployed_template
+from sparta_core.stages.converge.deployed import deployed_template
+from sparta_core.stages.converge.hotswap_compare import Fallback, compare, overlay
+from sparta_core.stages.converge.hotswap_nested import (
+    StackPlan,
+    child_plans,
+    record_key,
+    record_of,
+    split_changes,
+)
 from sparta_core.stages.converge.state import SUCCESS, StackState, read_stack
 
 #: ``ctx.stash`` key: what the last hotswap did (``{"applied": [descriptions],
@@ -44,54 +52,6 @@ FALLBACK_KEY = "sparta.hotswap.fallback"
 WORKERS = 10
 #: Stack states a hotswap may start from: at rest, and running a known template.
 HOTSWAPPABLE = SUCCESS | {"UPDATE_ROLLBACK_COMPLETE"}
-
-
-class Fallback(Exception):
-    """Why a full provision is needed; the message says it in one clause."""
-
-
-# -- comparing templates ----------------------------------------------------------------
-
-
-def compare(new: dict[str, Any], deployed: dict[str, Any]) -> list[ResourceDifference]:
-    """The resources whose ``Properties`` alone differ between ``new`` and ``deployed``,
-    by logical ID; raise :class:`Fallback` naming the first other difference."""
-    for section in sorted((set(new) | set(deployed)) - {"Resources"}):
-        old_value, new_value = deployed.get(section), new.get(section)
-        if section == "Metadata":
-            old_value, new_value = _without_build_id(old_value), _without_build_id(new_value)
-        if old_value != new_value:
-            raise Fallback(f"the template's {section} changed")
-    old_resources = deployed.get("Resources") or {}
-    new_resources = new.get("Resources") or {}
-    differences = []
-    for logical_id in sorted(set(old_resources) | set(new_resources)):
-        old, resource = old_resources.get(logical_id), new_resources.get(logical_id)
-        if old is None or resource is None:
-            kind = (resource or old or {}).get("Type", "?")
-            verb = "is new" if old is None else "is removed"
-            raise Fallback(f"resource {logical_id} ({kind}) {verb}")
-        if old == resource:
-            continue
-        kind = resource.get("Type", "?")
-        for attribute in sorted((set(old) | set(resource)) - {"Properties"}):
-            if old.get(attribute) != resource.get(attribute):
-                raise Fallback(f"resource {logical_id} ({kind}): its {attribute} changed")
-        old_properties = old.get("Properties") or {}
-        new_properties = resource.get("Properties") or {}
-        changed = tuple(
-            name for name in sorted(set(old_properties) | set(new_properties))
-            if old_properties.get(name) != new_properties.get(name)
-        )
-        differences.append(ResourceDifference(logical_id, kind, changed, old, resource))
-    return differences
-
-
-def _without_build_id(metadata: Any) -> Any:
-    if not isinstance(metadata, dict):
-        return metadata
-    rest = {key: value for key, value in metadata.items() if key != BUILD_ID_KEY}
-    return rest or None
 
 
 # -- what earlier hotswaps did -----------------------------------------------------------
@@ -123,19 +83,6 @@ def write_record(ctx: ProvisionContext, stack_id: str,
                                indent=1, sort_keys=True))
 
 
-def overlay(deployed: dict[str, Any], record: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    """``deployed`` with the hotswapped properties of ``record`` laid over it."""
-    if not record:
-        return deployed
-    resources = dict(deployed.get("Resources") or {})
-    for logical_id, properties in record.items():
-        if logical_id in resources:
-            resource = dict(resources[logical_id])
-            resource["Properties"] = {**(resource.get("Properties") or {}), **properties}
-            resources[logical_id] = resource
-    return {**deployed, "Resources": resources}
-
-
 # -- claiming and applying ---------------------------------------------------------------
 
 
@@ -154,11 +101,12 @@ def claim(ctx: ProvisionContext, template: Template, deployed: dict[str, Any],
                     f"plugin '{plugin}': sparta_hotswap returned {type(action).__name__}, "
                     "expected HotswapAction"
                 )
-            if any(logical_id in claimed for logical_id in action.logical_ids):
-                ctx.reporter.detail(f"hotswap: {plugin}'s claim on {action.logical_ids} "
+            ids = (*action.logical_ids, *action.kept)
+            if any(logical_id in claimed for logical_id in ids):
+                ctx.reporter.detail(f"hotswap: {plugin}'s claim on {ids} "
                                     "is left to an earlier one")
                 continue
-            for logical_id in action.logical_ids:
+            for logical_id in ids:
                 claimed[logical_id] = plugin
             actions.append(action)
     for change in changes:
@@ -181,7 +129,8 @@ def apply_all(ctx: ProvisionContext, actions: list[HotswapAction]) -> list[Hotsw
                 failures.append((action, error))
                 continue
             done.append(action)
-            ctx.reporter.detail(f"hotswapped {action.description}")
+            if action.logical_ids:
+                ctx.reporter.detail(f"hotswapped {action.description}")
     if failures:
         action, error = failures[0]
         if isinstance(error, SpartaError):
@@ -234,50 +183,87 @@ def _hotswap(ctx: ProvisionContext, template: Template, aws: aws_module.Aws,
     for key, value in sorted(ctx.settings.params.items()):
         if state.parameters.get(key) != value:
             raise Fallback(f"parameter {key} changed")
-    deployed = deployed_template(aws.client("cloudformation"), state.stack_id)
+    cloudformation = aws.client("cloudformation")
+    deployed = deployed_template(cloudformation, state.stack_id)
     if deployed is None:
         raise Fallback("the deployed template cannot be read")
     record = read_record(ctx, state.stack_id)
-    effective = overlay(deployed, record)
-    new = json.loads(template.to_json())
-    changes = compare(new, effective)
-    applied: list[HotswapAction] = []
-    if changes:
-        actions = claim(ctx, template, effective, changes)
+    plans = _plans(ctx, template, cloudformation, state.stack_id, deployed, record)
+    compared = time.perf_counter()
+    applied: list[tuple[str, HotswapAction]] = []
+    actions = [(plan, action) for plan in plans if plan.changes
+               for action in claim(ctx, plan.template, plan.effective, plan.changes)]
+    ctx.reporter.detail(f"hotswap: stack read and compared in {compared - started:.2f} s, "
+                        f"claimed in {time.perf_counter() - compared:.2f} s")
+    if actions:
         try:
-            applied = apply_all(ctx, actions)
+            done = apply_all(ctx, [action for _, action in actions])
         except DeployError as error:
             done = getattr(error, "sparta_done", [])
-            write_record(ctx, state.stack_id, _recorded(record, done, changes))
+            write_record(ctx, state.stack_id, _recorded(record, actions, done))
             raise
-        write_record(ctx, state.stack_id, _recorded(record, applied, changes))
+        applied = [(plan.stack, action) for plan, action in actions if action in done]
+        write_record(ctx, state.stack_id, _recorded(record, actions, done))
     seconds = time.perf_counter() - started
-    resources = sum(len(action.logical_ids) for action in applied)
-    ctx.stash[HOTSWAP_KEY] = {"applied": [a.description for a in applied],
-                              "resources": resources, "seconds": seconds}
-    if applied:
+    resources = sum(len(action.logical_ids) for _, action in applied)
+    kept = sum(len(action.kept) for _, action in applied)
+    ctx.stash[HOTSWAP_KEY] = {"applied": [a.description for _, a in applied if a.logical_ids],
+                              "resources": resources, "kept": kept, "seconds": seconds}
+    if resources:
+        others = (f"; the other {kept} function(s) whose code location changed run none of "
+                  "what changed and keep the previous archive until the next full "
+                  "provision" if kept else "")
         ctx.reporter.info(
-            f"hotswap: {resources} resource(s) updated directly in {seconds:.2f} s; stack "
-            f"{state.name} now drifts from its template until the next full provision "
-            "(sparta provision)"
+            f"hotswap: {resources} resource(s) updated directly in {seconds:.2f} s{others}; "
+            f"stack {state.name} now drifts from its template until the next full "
+            "provision (sparta provision)"
         )
+    elif kept:
+        ctx.reporter.info(f"hotswap: none of the {kept} function(s) whose code location "
+                          "changed runs what changed; they keep the previous archive until "
+                          "the next full provision")
     else:
         ctx.reporter.info(f"hotswap: stack {state.name} already runs this build; no changes")
     return StackResult(stack_name=state.name, status=state.status, stack_id=state.stack_id,
-                       changed=bool(applied), outputs=dict(state.outputs))
+                       changed=bool(resources), outputs=dict(state.outputs))
 
 
-def _recorded(record: dict[str, dict[str, Any]], applied: list[HotswapAction],
-              changes: list[ResourceDifference]) -> dict[str, dict[str, Any]]:
-    by_id = {change.logical_id: change for change in changes}
+def _plans(ctx: ProvisionContext, template: Template, cloudformation: Any, stack_id: str,
+           deployed: dict[str, Any], record: dict[str, dict[str, Any]]) -> list[StackPlan]:
+    """The stacks to hotswap: the root with its own differences, and each nested stack
+    whose ``TemplateURL`` alone changed, compared with what it runs."""
+    effective = overlay(deployed, record_of(record, ""))
+    new = json.loads(template.to_compact_json())
+    own, children = split_changes(compare(new, effective))
+    # A nested stack an earlier hotswap changed runs other code than its template says,
+    # even when its TemplateURL is back to the deployed one (an edit undone).
+    children = sorted(set(children) | {key.split("/", 1)[0] for key in record if "/" in key}
+                      & set(template.nested))
+    plans = [StackPlan("", template, effective, own)]
+    if children:
+        from sparta_core.stages.converge.nested import child_stacks
+
+        plans += child_plans(cloudformation, child_stacks(cloudformation, stack_id), template,
+                             record, children)
+    return plans
+
+
+def _recorded(record: dict[str, dict[str, Any]],
+              actions: list[tuple[StackPlan, HotswapAction]],
+              done: list[HotswapAction]) -> dict[str, dict[str, Any]]:
+    """``record`` with what the finished actions ``done`` applied: each resource they
+    updated now runs its new properties; the ``kept`` ones still run what they ran."""
     merged = {logical_id: dict(properties) for logical_id, properties in record.items()}
-    for action in applied:
+    for plan, action in actions:
+        if action not in done:
+            continue
+        by_id = {change.logical_id: change for change in plan.changes}
         for logical_id in action.logical_ids:
             change = by_id.get(logical_id)
             if change is None:
                 continue
             properties = change.new.get("Properties") or {}
-            merged.setdefault(logical_id, {}).update(
+            merged.setdefault(record_key(plan.stack, logical_id), {}).update(
                 {name: properties.get(name) for name in change.properties}
             )
     return merged
@@ -286,52 +272,74 @@ def _recorded(record: dict[str, dict[str, Any]], applied: list[HotswapAction],
 # -- after a full provision --------------------------------------------------------------
 
 
-def before_full_provision(ctx: ProvisionContext) -> tuple[str, dict[str, Any],
-                                                          dict[str, Any]] | None:
-    """``(stack id, deployed template, record)`` when earlier hotswaps are on record for
-    the stack (one ``GetTemplate``); ``None`` otherwise, without any AWS call."""
+#: What :func:`before_full_provision` reads: the stack id, the deployed templates by
+#: stack (``""``: the root, else a nested stack's logical ID), and the record.
+Before = tuple[str, dict[str, dict[str, Any]], dict[str, dict[str, Any]]]
+
+
+def before_full_provision(ctx: ProvisionContext) -> Before | None:
+    """What :func:`reconcile` needs when earlier hotswaps are on record for the stack
+    (a ``GetTemplate`` of the root and of each nested stack on record); ``None``
+    otherwise, without any AWS call."""
+    from sparta_core.stages.converge.hotswap_nested import deployed_children
+
     if not record_path(ctx).is_file():
         return None
     aws = aws_module.for_context(ctx)
-    state = read_stack(aws.client("cloudformation"), ctx.stack_name)
+    cloudformation = aws.client("cloudformation")
+    state = read_stack(cloudformation, ctx.stack_name)
     if state is None:
         record_path(ctx).unlink(missing_ok=True)
         return None
     record = read_record(ctx, state.stack_id)
-    deployed = deployed_template(aws.client("cloudformation"), state.stack_id) or {}
-    return (state.stack_id, deployed, record) if record else None
+    if not record:
+        return None
+    deployed = {"": deployed_template(cloudformation, state.stack_id) or {},
+                **deployed_children(cloudformation, state.stack_id, record)}
+    return state.stack_id, deployed, record
 
 
-def reconcile(ctx: ProvisionContext, template: Template,
-              before: tuple[str, dict[str, Any], dict[str, Any]]) -> None:
+def reconcile(ctx: ProvisionContext, template: Template, before: Before) -> None:
     """After a full provision: a hotswapped resource whose template value equals what
     CloudFormation had deployed was not updated by it, and still runs the hotswapped
     value; put the template's value back through the hotswap plugins, then forget the
     record."""
     stack_id, deployed, record = before
-    new = json.loads(template.to_json())
-    stale: list[ResourceDifference] = []
-    for logical_id, properties in sorted(record.items()):
-        resource = (new.get("Resources") or {}).get(logical_id)
-        old = (deployed.get("Resources") or {}).get(logical_id)
+    stale: dict[str, list[ResourceDifference]] = {}
+    for key, properties in sorted(record.items()):
+        stack, _, logical_id = key.rpartition("/")
+        built = template if not stack else template.nested.get(stack)
+        if built is None or stack not in deployed:
+            continue  # the nested stack went away, or could not be read
+        resource = (built.to_dict().get("Resources") or {}).get(logical_id)
+        old = (deployed[stack].get("Resources") or {}).get(logical_id)
         if resource is None or old is None or resource.get("Type") != old.get("Type"):
             continue  # removed or replaced: CloudFormation made it anew
+        resource = json.loads(json.dumps(resource, default=str))
         wanted, had = resource.get("Properties") or {}, old.get("Properties") or {}
         # A property whose template value did not change was not touched by
         # CloudFormation (it updates what changed): it still holds the hotswapped value.
         changed = tuple(name for name in sorted(properties)
                         if wanted.get(name) == had.get(name) != properties[name])
-        current = overlay(deployed, {logical_id: properties})["Resources"][logical_id]
+        current = overlay(deployed[stack], {logical_id: properties})["Resources"][logical_id]
         if changed:
-            stale.append(ResourceDifference(logical_id, resource.get("Type", "?"), changed,
-                                            current, resource))
+            stale.setdefault(stack, []).append(ResourceDifference(
+                logical_id, resource.get("Type", "?"), changed, current, resource, stack=stack))
+    still: dict[str, dict[str, Any]] = {}
     if stale:
         try:
-            actions = claim(ctx, template, deployed, stale)
-            apply_all(ctx, actions)
+            claimed = [(stack, action) for stack, changes in sorted(stale.items())
+                       for action in claim(ctx, template if not stack else template.nested[stack],
+                                           deployed[stack], changes)]
+            apply_all(ctx, [action for _, action in claimed])
         except Fallback as reason:
             ctx.reporter.warn(f"{reason}: it still runs what an earlier hotswap gave it")
             return
-        ctx.reporter.info(f"hotswap: {len(stale)} resource(s) that an earlier hotswap "
+        count = sum(len(action.logical_ids) for _, action in claimed)
+        ctx.reporter.info(f"hotswap: {count} resource(s) that an earlier hotswap "
                           "changed put back to the template's value")
-    write_record(ctx, stack_id, {})
+        # What a plugin kept as it was (its difference cannot matter) still runs the
+        # hotswapped value: it stays on record.
+        still = {key: record[key] for stack, action in claimed for logical_id in action.kept
+                 if (key := record_key(stack, logical_id)) in record}
+    write_record(ctx, stack_id, still)

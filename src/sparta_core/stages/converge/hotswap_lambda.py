@@ -1,6 +1,10 @@
 """Built-in plugin ``hotswap-lambda``: a Lambda function whose only change is its
 ``Code`` gets the new code through ``UpdateFunctionCode``, without CloudFormation.
 
+Only the functions that can run an archive entry that changed are updated
+(:mod:`sparta_core.stages.converge.hotswap_select`); the others are claimed as ``kept``:
+they keep the archive they run, which holds the same code for everything they can run.
+
 The function's name is its ``FunctionName`` when the template gives it literally (sparta
 always does), else the stack's physical ID for it. The action returns once Lambda
 reports the update ``Successful``; ``Failed`` (or no answer within
@@ -9,6 +13,7 @@ reports the update ``Successful``; ``Failed`` (or no answer within
 
 from __future__ import annotations
 
+import threading
 import time
 from typing import Any
 
@@ -21,8 +26,15 @@ from sparta_core.hookspecs import hookimpl
 
 FUNCTION_TYPE = "AWS::Lambda::Function"
 DEADLINE = 120.0
-#: How often the function's state is read while the update runs (seconds, growing).
+#: How often the functions' states are read while the updates run: every
+#: :data:`POLL_STEADY` seconds for the first :data:`POLL_STEADY_FOR` seconds when few are
+#: pending (an update often ends within a second: MiniStack's after 0.5 s), then less
+#: and less often, up to :data:`POLL_MAX` (Lambda's control plane allows about 15
+#: reads a second per account, so many pending functions are read less often).
 POLL_FIRST = 0.05
+POLL_STEADY = 0.1
+POLL_STEADY_FOR = 2.0
+POLL_FEW = 10
 POLL_MAX = 1.0
 
 
@@ -38,33 +50,42 @@ def code_source(code: Any) -> dict[str, str] | None:
     return {names[key]: value for key, value in code.items()}
 
 
-#: Calls in flight at once (botocore keeps 10 connections per client).
+#: Calls in flight at once (botocore keeps 10 connections per client), across every
+#: action of the run (one per nested stack, applied side by side).
 WORKERS = 10
+_IN_FLIGHT = threading.BoundedSemaphore(WORKERS)
+#: ``ctx.stash`` key: the reasons already said for updating every function.
+SAID_KEY = "sparta.hotswap.lambda.said"
 
 
-def update_functions(aws: aws_module.Aws, stack_id: str,
+def update_functions(aws: aws_module.Aws, stack_id: Any,
                      targets: list[tuple[str, str | None, dict[str, str]]]) -> None:
     """Point each function ``(logical ID, name or None, source)`` at its new code, then
     wait until Lambda has switched every one of them to it.
 
     All updates are sent first, then their states are read together in rounds:
     Lambda takes a while to finish each update (MiniStack half a second, AWS seconds),
-    and waiting for them one by one would add those waits up."""
+    and waiting for them one by one would add those waits up. ``stack_id`` is the stack
+    that holds them, or a callable giving it (a nested stack is looked up only if a
+    function's name must be read from it)."""
     from concurrent.futures import ThreadPoolExecutor
 
     lambda_client = aws.client("lambda")
 
     def start(target: tuple[str, str | None, dict[str, str]]) -> tuple[str, str | None]:
         logical_id, name, source = target
-        if name is None:
-            described = aws.client("cloudformation").describe_stack_resource(
-                StackName=stack_id, LogicalResourceId=logical_id)
-            name = described["StackResourceDetail"]["PhysicalResourceId"]
-        response = lambda_client.update_function_code(FunctionName=name, **source)
+        with _IN_FLIGHT:
+            if name is None:
+                stack = stack_id() if callable(stack_id) else stack_id
+                described = aws.client("cloudformation").describe_stack_resource(
+                    StackName=stack, LogicalResourceId=logical_id)
+                name = described["StackResourceDetail"]["PhysicalResourceId"]
+            response = lambda_client.update_function_code(FunctionName=name, **source)
         return name, response.get("LastUpdateStatus")
 
     def state(name: str) -> tuple[str, str | None, str]:
-        response = lambda_client.get_function_configuration(FunctionName=name)
+        with _IN_FLIGHT:
+            response = lambda_client.get_function_configuration(FunctionName=name)
         return name, response.get("LastUpdateStatus"), response.get(
             "LastUpdateStatusReason") or ""
 
@@ -72,14 +93,18 @@ def update_functions(aws: aws_module.Aws, stack_id: str,
         # Read back in the order the updates were sent: the first ones finish first.
         pending = [name for name, status in pool.map(start, targets)
                    if status in ("InProgress", None)]
-        deadline = time.monotonic() + DEADLINE
+        started = time.monotonic()
+        deadline = started + DEADLINE
         interval = POLL_FIRST
         while pending:
             if time.monotonic() > deadline:
                 raise DeployError(f"function {pending[0]}: its code update was still "
                                   f"in progress after {DEADLINE:.0f} s")
             time.sleep(interval)
-            interval = min(interval * 1.5, POLL_MAX)
+            steady = (len(pending) <= POLL_FEW
+                      and time.monotonic() < started + POLL_STEADY_FOR)
+            interval = POLL_STEADY if steady else min(max(interval, POLL_STEADY) * 1.5,
+                                                      POLL_MAX)
             still = []
             for name, status, reason in pool.map(state, pending):
                 if status in ("InProgress", None):
@@ -95,10 +120,12 @@ def sparta_hotswap(
     ctx: ProvisionContext, template: Template, deployed: dict[str, Any],
     changes: list[ResourceDifference],
 ) -> list[HotswapAction]:
-    from sparta_core.stages.converge.state import read_stack
+    from sparta_core.stages.converge.hotswap_select import Target, select
 
     aws = aws_module.for_context(ctx)
     targets: list[tuple[str, str | None, dict[str, str]]] = []
+    wanted: list[Target] = []
+    stack = ""
     for change in changes:
         if change.resource_type != FUNCTION_TYPE or change.properties != ("Code",):
             continue
@@ -106,18 +133,59 @@ def sparta_hotswap(
         source = code_source(properties.get("Code"))
         if source is None:
             continue
+        old = code_source((change.old.get("Properties") or {}).get("Code")) or {}
         name = properties.get("FunctionName")
         targets.append((change.logical_id, name if isinstance(name, str) else None, source))
+        environment = (properties.get("Environment") or {}).get("Variables") or {}
+        wanted.append(Target(change.logical_id, str(properties.get("Handler") or ""),
+                             old.get("S3Key", ""), source["S3Key"],
+                             environment if isinstance(environment, dict) else {}))
+        stack = change.stack
     if not targets:
         return []
-    stack_id = ctx.stack_name
-    if any(name is None for _, name, _ in targets):
-        state = read_stack(aws.client("cloudformation"), ctx.stack_name)
-        stack_id = state.stack_id if state else ctx.stack_name
-    keys = sorted({f"s3://{source['S3Bucket']}/{source['S3Key']}" for *_, source in targets})
+    selection = select(ctx, wanted)
+    _report(ctx, selection, stack)
+    chosen = [target for target in targets if target[0] in set(selection.update)]
+    keys = sorted({f"s3://{source['S3Bucket']}/{source['S3Key']}" for *_, source in chosen})
+    where = f" of nested stack {stack}" if stack else ""
     # One action for them all: the updates are sent together and waited for together.
     return [HotswapAction(
-        logical_ids=tuple(logical_id for logical_id, _, _ in targets),
-        description=f"{len(targets)} function(s): code from {', '.join(keys)}",
-        apply=lambda: update_functions(aws, stack_id, targets),
+        logical_ids=tuple(logical_id for logical_id, _, _ in chosen),
+        description=f"{len(chosen)} function(s){where}: code from {', '.join(keys) or '-'}",
+        apply=lambda: update_functions(aws, _stack_of(ctx, aws, stack), chosen),
+        kept=selection.kept,
     )]
+
+
+def _stack_of(ctx: ProvisionContext, aws: aws_module.Aws, stack: str) -> Any:
+    """What holds the functions: the root stack's name, or a callable that finds the
+    nested stack ``stack`` (asked only when a function's name is not in the template)."""
+    if not stack:
+        return ctx.stack_name
+
+    def find() -> str:
+        from sparta_core.stages.converge.nested import child_stacks
+        from sparta_core.stages.converge.state import read_stack
+
+        cloudformation = aws.client("cloudformation")
+        state = read_stack(cloudformation, ctx.stack_name)
+        root = state.stack_id if state else ctx.stack_name
+        return child_stacks(cloudformation, root).get(stack, stack)
+
+    return find
+
+
+def _report(ctx: ProvisionContext, selection: Any, stack: str) -> None:
+    where = f" in nested stack {stack}" if stack else ""
+    changed = ", ".join(selection.changed[:3]) + (
+        f" and {len(selection.changed) - 3} more" if len(selection.changed) > 3 else "")
+    if selection.why_all:
+        said = ctx.stash.setdefault(SAID_KEY, set())
+        if selection.why_all not in said:
+            said.add(selection.why_all)
+            ctx.reporter.info(f"hotswap: every function whose code changed gets it "
+                              f"({selection.why_all})")
+        return
+    total = len(selection.update) + len(selection.kept)
+    ctx.reporter.detail(f"hotswap: {changed or 'nothing'} changed; {len(selection.update)} "
+                        f"of {total} function(s){where} can run it")

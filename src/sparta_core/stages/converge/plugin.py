@@ -27,6 +27,11 @@ def sparta_converge(ctx: ProvisionContext, template: Template) -> StackResult:
     outcome = converge(ctx, template)
     if before is not None:
         hotswap.reconcile(ctx, template, before)
+    if ctx.build is not None:
+        from sparta_core.stages.converge.hotswap_select import remember
+
+        # What the functions now run, scanned for the next hotswap's comparison.
+        remember(ctx)
     if outcome.slowest:
         ctx.reporter.info(
             "  slowest: " + ", ".join(f"{lid} {sec:.1f}s" for lid, sec in outcome.slowest)

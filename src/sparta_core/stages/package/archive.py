@@ -18,6 +18,7 @@ from typing import Any
 from sparta_core.engine.context import Archive
 from sparta_core.engine.hookcall import running_plugin
 from sparta_core.errors import StageError
+from sparta_core.stages.package import manifest
 
 
 def _plugin_origin() -> str:
@@ -37,8 +38,11 @@ class _Entry:
 class ArchiveWriter:
     """Collects entries; :meth:`close` writes the zip. What ``sparta_archive`` receives."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, manifest_dir: Path | None = None) -> None:
         self.path = path
+        #: Where the archive's manifest goes (the work dir; ``None``: none is kept). A
+        #: hotswap reads the deployed archive's manifest to see which entries changed.
+        self.manifest_dir = manifest_dir
         self._entries: dict[str, _Entry] = {}
         #: Archive name -> (packed tree, origin, the member's name in the tree).
         self._packed: dict[str, tuple[Any, str, str]] = {}
@@ -131,6 +135,9 @@ class ArchiveWriter:
         fingerprint = self._fingerprint()
         kept = _read_stamp(stamp_path, self.path, fingerprint)
         if kept is not None:
+            if self.manifest_dir is not None and not manifest.touch(self.manifest_dir,
+                                                                    kept.sha256):
+                manifest.save(self.manifest_dir, kept.sha256, manifest.from_zip(self.path))
             return kept
         fresh = compress_all(
             [
@@ -164,6 +171,8 @@ class ArchiveWriter:
             unpacked_size=written.unpacked_size,
         )
         _write_stamp(stamp_path, archive, fingerprint)
+        if self.manifest_dir is not None:
+            manifest.save(self.manifest_dir, archive.sha256, written.members)
         return archive
 
 

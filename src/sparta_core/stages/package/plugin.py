@@ -110,7 +110,7 @@ def write_archive(ctx: ProvisionContext, path: Path, dependency_dirs: list[Path]
     """One archive: the dependency trees, the build's sources, sparta's runtime and what
     ``sparta_archive`` implementations add; checked against Lambda's limits."""
     assert ctx.build is not None
-    writer = ArchiveWriter(path)
+    writer = ArchiveWriter(path, manifest_dir=ctx.work_dir)
     for dependency_dir in dependency_dirs:
         packed = ctx.build.packed.get(dependency_dir)
         if packed is not None:

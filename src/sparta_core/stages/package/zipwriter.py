@@ -19,7 +19,7 @@ import os
 import struct
 import zlib
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -332,18 +332,24 @@ class Written:
     #: The content address (DESIGN §5): each member's path, mode and bytes, in order;
     #: the same on every machine, whatever its zlib made of the bytes.
     content_sha256: str = ""
+    #: Entry name -> ``<mode>:<sha256 of its bytes>`` (what a manifest keeps).
+    members: dict[str, str] = field(default_factory=dict)
 
 
 def write_zip(path: Path, entries: Iterable[Entry | Copied]) -> Written:
     """Write ``entries`` (already sorted by the caller) to ``path``; return its digest."""
+    from sparta_core.stages.package.manifest import member
+
     digest = hashlib.sha256()
     content = content_digest()
     central: list[bytes] = []
+    members: dict[str, str] = {}
     offset = 0
     unpacked = 0
     with path.open("wb") as handle:
         for entry in entries:
             add_content(content, entry.name, entry.attributes, entry.digest)
+            members[entry.name] = member(entry.attributes, entry.digest)
             if isinstance(entry, Copied):
                 record = bytearray(entry.central)
                 _OFFSET.pack_into(record, _OFFSET_AT, offset)
@@ -371,6 +377,7 @@ def write_zip(path: Path, entries: Iterable[Entry | Copied]) -> Written:
         entries=len(central),
         unpacked_size=unpacked,
         content_sha256=content.hexdigest(),
+        members=members,
     )
 
 
