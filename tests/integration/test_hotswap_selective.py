@@ -272,3 +272,45 @@ def test_without_the_scan_of_what_runs_the_shared_module_updates_all(cli, one, a
 
     assert "hotswapped 3 resource(s)" in result.stdout
     assert changed_shas(original, one_shas(aws)) == [0, 1, 2]
+
+
+def test_a_function_is_kept_only_if_lambda_says_it_runs_what_was_assumed(cli, pick, aws):
+    """The record of what runs can be wrong (lost here; another machine's hotswap or a
+    cut-short one alike): a function the graph would keep is checked against its
+    CodeSha256 on Lambda, and updated when it runs something else."""
+    cli("provision", "--yes", project=pick)
+    edit(pick / "app" / "third.py", "v0", "v1")
+    assert "hotswapped 1 resource(s)" in cli("provision", "--hotswap", project=pick).stdout
+    assert invoke(aws, "third") == "third v1"
+    (pick / ".sparta" / "pick-hotswap.json").unlink()  # what third runs is forgotten
+
+    # third.py back to v0 and an edit that only first and second can run: from the
+    # deployed template's view third need not change, but it runs v1.
+    edit(pick / "app" / "third.py", "v1", "v0")
+    edit(pick / "app" / "shared.py", "p0", "p1")
+    result = cli("-v", "provision", "--hotswap", project=pick)
+
+    assert "1 function(s) run other code than on record (ThirdFunction...)" in result.output
+    assert "hotswapped 3 resource(s)" in result.stdout
+    assert invoke(aws, "third") == "third v0"
+    assert invoke(aws, "first") == "p1 first v0"
+
+
+def test_a_hotswap_cut_short_leaves_its_functions_on_record_as_unknown(cli, pick, aws):
+    """An update that fails part-way may have switched some functions: they are on
+    record as unknown, and the next hotswap updates every function, saying why."""
+    cli("provision", "--yes", project=pick)
+    aws("lambda").delete_function(FunctionName="pick-second")  # its update will fail
+    edit(pick / "app" / "shared.py", "p0", "p1")
+    failed = cli("provision", "--hotswap", project=pick, ok=False)
+    assert failed.exit_code != 0
+    assert "hotswapping" in failed.output and "failed" in failed.output
+    record = json.loads((pick / ".sparta" / "pick-hotswap.json").read_text())
+    assert record["resources"]["FirstFunction"]["Code"].startswith("sparta:unknown")
+
+    assert record["resources"]["SecondFunction"]["Code"].startswith("sparta:unknown")
+
+    edit(pick / "app" / "third.py", "v0", "v3")
+    again = cli("provision", "--hotswap", project=pick, ok=False)  # second is still gone
+    assert ("every function whose code changed gets it (what FirstFunction runs is not "
+            "known (an earlier hotswap did not finish))") in again.output

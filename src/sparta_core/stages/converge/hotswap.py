@@ -52,6 +52,8 @@ FALLBACK_KEY = "sparta.hotswap.fallback"
 WORKERS = 10
 #: Stack states a hotswap may start from: at rest, and running a known template.
 HOTSWAPPABLE = SUCCESS | {"UPDATE_ROLLBACK_COMPLETE"}
+#: What the record says a property is when a hotswap may or may not have changed it.
+UNKNOWN = "sparta:unknown (a hotswap of it did not finish)"
 
 
 # -- what earlier hotswaps did -----------------------------------------------------------
@@ -79,8 +81,10 @@ def write_record(ctx: ProvisionContext, stack_id: str,
     if not resources:
         path.unlink(missing_ok=True)
         return
-    path.write_text(json.dumps({"stack_id": stack_id, "resources": resources},
-                               indent=1, sort_keys=True))
+    partial = path.with_name(path.name + ".partial")  # never a half-written record
+    partial.write_text(json.dumps({"stack_id": stack_id, "resources": resources},
+                                  indent=1, sort_keys=True))
+    partial.replace(path)
 
 
 # -- claiming and applying ---------------------------------------------------------------
@@ -198,7 +202,9 @@ def _hotswap(ctx: ProvisionContext, template: Template, aws: aws_module.Aws,
     if actions:
         try:
             done = apply_all(ctx, [action for _, action in actions])
-        except DeployError as error:
+        except BaseException as error:
+            # A failure, or Ctrl-C (ending `sparta watch`): what is on record must say
+            # which functions may now run other code, or the next hotswap would trust it.
             done = getattr(error, "sparta_done", [])
             write_record(ctx, state.stack_id, _recorded(record, actions, done))
             raise
@@ -252,11 +258,13 @@ def _recorded(record: dict[str, dict[str, Any]],
               actions: list[tuple[StackPlan, HotswapAction]],
               done: list[HotswapAction]) -> dict[str, dict[str, Any]]:
     """``record`` with what the finished actions ``done`` applied: each resource they
-    updated now runs its new properties; the ``kept`` ones still run what they ran."""
+    updated now runs its new properties; the ``kept`` ones still run what they ran. A
+    resource of an action that did not finish (it failed part-way, or was interrupted)
+    may run either: its properties are on record as :data:`UNKNOWN`, which differs from
+    anything a template says, so the next hotswap updates it and a full provision puts
+    the template's value back."""
     merged = {logical_id: dict(properties) for logical_id, properties in record.items()}
     for plan, action in actions:
-        if action not in done:
-            continue
         by_id = {change.logical_id: change for change in plan.changes}
         for logical_id in action.logical_ids:
             change = by_id.get(logical_id)
@@ -264,7 +272,8 @@ def _recorded(record: dict[str, dict[str, Any]],
                 continue
             properties = change.new.get("Properties") or {}
             merged.setdefault(record_key(plan.stack, logical_id), {}).update(
-                {name: properties.get(name) for name in change.properties}
+                {name: properties.get(name) if action in done else UNKNOWN
+                 for name in change.properties}
             )
     return merged
 

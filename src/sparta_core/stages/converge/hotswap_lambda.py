@@ -144,6 +144,8 @@ def sparta_hotswap(
     if not targets:
         return []
     selection = select(ctx, wanted)
+    if selection.kept:
+        selection = _checked(ctx, aws, selection, wanted, targets)
     _report(ctx, selection, stack)
     chosen = [target for target in targets if target[0] in set(selection.update)]
     keys = sorted({f"s3://{source['S3Bucket']}/{source['S3Key']}" for *_, source in chosen})
@@ -155,6 +157,68 @@ def sparta_hotswap(
         apply=lambda: update_functions(aws, _stack_of(ctx, aws, stack), chosen),
         kept=selection.kept,
     )]
+
+
+#: Past this many functions to check, one paged ``ListFunctions`` instead of one
+#: ``GetFunctionConfiguration`` each.
+LIST_PAST = 50
+
+
+def _checked(ctx: ProvisionContext, aws: aws_module.Aws, selection: Any, wanted: list[Any],
+             targets: list[tuple[str, str | None, dict[str, str]]]) -> Any:
+    """``selection`` with every function it would keep checked against Lambda: a function
+    keeps its archive only if it really runs the archive the selection assumed (its
+    ``CodeSha256`` is that archive's, as its manifest records). What is on record may be
+    wrong (another machine's hotswap, a record lost or cut short); such a function is
+    updated instead."""
+    from dataclasses import replace
+
+    from sparta_core.stages.converge.hotswap_select import archive_sha
+    from sparta_core.stages.package import manifest
+
+    names = {logical_id: name for logical_id, name, _ in targets}
+    expected: dict[str, str | None] = {}
+    for target in wanted:
+        if target.logical_id in selection.kept:
+            expected[target.logical_id] = manifest.code_sha256(ctx.work_dir,
+                                                               archive_sha(target.old_key))
+    asked = {names[lid]: lid for lid, sha in expected.items() if sha and names.get(lid)}
+    running = _code_hashes(aws, sorted(asked))
+    wrong = [lid for lid, sha in expected.items()
+             if not sha or not names.get(lid) or running.get(names[lid]) != sha]
+    if not wrong:
+        return selection
+    ctx.reporter.detail(f"hotswap: {len(wrong)} function(s) run other code than on record "
+                        f"({', '.join(sorted(wrong)[:3])}...): they get the new code")
+    return replace(selection, update=(*selection.update, *sorted(wrong)),
+                   kept=tuple(lid for lid in selection.kept if lid not in set(wrong)))
+
+
+def _code_hashes(aws: aws_module.Aws, names: list[str]) -> dict[str, str]:
+    """Function name -> the ``CodeSha256`` Lambda reports, for ``names`` (missing when the
+    function cannot be read)."""
+    lambda_client = aws.client("lambda")
+    if len(names) > LIST_PAST:
+        wanted, found = set(names), {}
+        for page in lambda_client.get_paginator("list_functions").paginate():
+            for function in page.get("Functions", []):
+                if function.get("FunctionName") in wanted:
+                    found[function["FunctionName"]] = function.get("CodeSha256", "")
+            if len(found) == len(wanted):
+                break
+        return found
+    from concurrent.futures import ThreadPoolExecutor
+
+    def read(name: str) -> tuple[str, str]:
+        with _IN_FLIGHT:
+            try:
+                return name, lambda_client.get_function_configuration(
+                    FunctionName=name).get("CodeSha256", "")
+            except Exception:  # unreadable: not known to run what was assumed
+                return name, ""
+
+    with ThreadPoolExecutor(min(WORKERS, max(len(names), 1))) as pool:
+        return dict(pool.map(read, names)) if names else {}
 
 
 def _stack_of(ctx: ProvisionContext, aws: aws_module.Aws, stack: str) -> Any:

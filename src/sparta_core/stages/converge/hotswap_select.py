@@ -80,7 +80,7 @@ class Selection:
     changed: tuple[str, ...] = ()
 
 
-def _sha_of(key: str) -> str:
+def archive_sha(key: str) -> str:
     """The content address in an archive's key (``<service>/<sha256>.zip``)."""
     return Path(key).stem
 
@@ -94,7 +94,7 @@ def select(ctx: ProvisionContext, targets: list[Target]) -> Selection:
     loaded: dict[str, manifests.Manifest | None] = {}
 
     def manifest_of(key: str) -> manifests.Manifest | None:
-        sha = _sha_of(key)
+        sha = archive_sha(key)
         if sha not in loaded:
             loaded[sha] = manifests.load(ctx.work_dir, sha)
             if loaded[sha] is not None:
@@ -102,6 +102,10 @@ def select(ctx: ProvisionContext, targets: list[Target]) -> Selection:
                 manifests.touch(ctx.work_dir, sha)
         return loaded[sha]
 
+    unknown = next((target for target in targets if not target.old_key), None)
+    if unknown is not None:
+        return Selection(every, (), f"what {unknown.logical_id} runs is not known (an "
+                         "earlier hotswap did not finish)")
     changed_by_pair: dict[tuple[str, str], set[str]] = {}
     for target in targets:
         pair = (target.old_key, target.new_key)

@@ -137,7 +137,8 @@ class ArchiveWriter:
         if kept is not None:
             if self.manifest_dir is not None and not manifest.touch(self.manifest_dir,
                                                                     kept.sha256):
-                manifest.save(self.manifest_dir, kept.sha256, manifest.from_zip(self.path))
+                manifest.save(self.manifest_dir, kept.sha256, manifest.from_zip(self.path),
+                              manifest.file_sha256(self.path))
             return kept
         fresh = compress_all(
             [
@@ -172,7 +173,7 @@ class ArchiveWriter:
         )
         _write_stamp(stamp_path, archive, fingerprint)
         if self.manifest_dir is not None:
-            manifest.save(self.manifest_dir, archive.sha256, written.members)
+            manifest.save(self.manifest_dir, archive.sha256, written.members, written.sha256)
         return archive
 
 

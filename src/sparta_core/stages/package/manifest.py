@@ -34,12 +34,15 @@ def member(attributes: int, digest: bytes) -> str:
     return f"{attributes >> 16:o}:{digest.hex()}"
 
 
-def save(work_dir: Path, sha256: str, entries: Manifest) -> None:
-    """Write the manifest of the archive ``sha256`` (atomically), then prune old ones."""
+def save(work_dir: Path, sha256: str, entries: Manifest, zip_sha256: str = "") -> None:
+    """Write the manifest of the archive ``sha256`` (atomically), then prune old ones.
+    ``zip_sha256`` is the hex sha256 of the zip's bytes: what Lambda reports as a
+    function's ``CodeSha256`` (base64), by which a hotswap checks what a function runs."""
     path = manifest_path(work_dir, sha256)
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(path.name + ".partial")
-    partial.write_text(json.dumps({"format": FORMAT, "entries": entries}, sort_keys=True))
+    partial.write_text(json.dumps({"format": FORMAT, "entries": entries,
+                                   "zip_sha256": zip_sha256}, sort_keys=True))
     os.replace(partial, path)
     _prune(path.parent)
 
@@ -68,6 +71,28 @@ def load(work_dir: Path, sha256: str) -> Manifest | None:
     if not isinstance(entries, dict):
         return None
     return {str(name): str(value) for name, value in entries.items()}
+
+
+def code_sha256(work_dir: Path, sha256: str) -> str | None:
+    """Lambda's ``CodeSha256`` (base64 of the zip's sha256) of the archive ``sha256``, if
+    its manifest is kept and records it."""
+    import base64
+
+    try:
+        data = json.loads(manifest_path(work_dir, sha256).read_text())
+        digest = bytes.fromhex(str(data.get("zip_sha256") or ""))
+    except (OSError, ValueError, AttributeError):
+        return None
+    return base64.b64encode(digest).decode() if len(digest) == 32 else None
+
+
+def file_sha256(path: Path) -> str:
+    """The hex sha256 of a file's bytes."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def from_zip(path: Path) -> Manifest:
