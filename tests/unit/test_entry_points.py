@@ -30,8 +30,11 @@ def path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[str]:
               "beta = alpha_plugin.hooks:Plugin.instance [extra]\n")
     dist_info(first, "Sparta_Gamma", "2.0b1", "[sparta]\ngamma=gamma.plugin:hooks\n")
     dist_info(first, "unrelated", "0.1", "[pytest11]\nx = y\n")
-    # The same distribution again, later on the path: importlib.metadata ignores it.
+    # The same distribution again, later on the path: importlib.metadata ignores it, and
+    # a later copy of one whose first copy declares no [sparta] section too.
     dist_info(second, "sparta-alpha", "0.9", "[sparta]\nalpha = old_alpha\n")
+    dist_info(first, "sparta-delta", "2.0", "[console_scripts]\ndelta = delta:main\n")
+    dist_info(second, "sparta_delta", "1.0", "[sparta]\ndelta = old_delta\n")
     (first / "alpha_plugin").mkdir()
     (first / "alpha_plugin" / "__init__.py").write_text("MARK = 'alpha'\n")
     entries = [str(first), str(second)]

@@ -311,3 +311,32 @@ def test_the_handlers_module_imported_by_another_module_runs_in_full():
     files["handlers.py"] = ONE_MODULE + "\nimport other\n"
     full = graph(files).reach("handlers.handler_1")
     assert full is not None and full.partial is None
+
+
+def test_a_default_argument_runs_at_import_in_every_function() -> None:
+    """``def a(e, c, cfg=load())`` calls ``load`` when the module is imported, whichever
+    handler runs: an edit of ``load`` reaches ``b`` too."""
+    from sparta_core.stages.converge.import_graph import ImportGraph
+    from sparta_core.stages.converge.import_scan import scan
+
+    def module(body: str) -> object:
+        return scan(body, "handlers", False, "handlers.py")
+
+    before = module("def load():\n    return 1\n\n\ndef a(e, c, cfg=load()):\n    return cfg\n"
+                    "\n\ndef b(e, c):\n    return 2\n")
+    after = module("def load():\n    return 3\n\n\ndef a(e, c, cfg=load()):\n    return cfg\n"
+                   "\n\ndef b(e, c):\n    return 2\n")
+    graph = ImportGraph.__new__(ImportGraph)
+    assert not ImportGraph.same_for(graph, before, after, "b")
+
+
+def test_sys_by_another_name_or_its_parts_imported_are_followed() -> None:
+    from sparta_core.stages.converge.import_scan import scan
+
+    aliased = scan("import sys as s\n\ns.path.insert(0, 'x')\n", "m", False, "m.py")
+    assert aliased.units[""].dynamic == "sys imported as s at m.py:1"
+    path = scan("from sys import path\n\npath.append('x')\n", "m", False, "m.py")
+    assert path.units[""].dynamic == "sys.path imported at m.py:1"
+    modules = scan("from sys import modules\n\n\ndef a(e, c):\n    return modules\n",
+                   "m", False, "m.py")
+    assert modules.units[""].introspects  # module-level code runs with every function

@@ -80,7 +80,14 @@ class SpartaGroup(click.Group):
         # collects cycles, a few times per command instead.
         import gc
 
-        gc.set_threshold(GC_THRESHOLD, *gc.get_threshold()[1:])
+        threshold = gc.get_threshold()
+        gc.set_threshold(GC_THRESHOLD, *threshold[1:])
+        try:
+            return self._main(*args, standalone_mode=standalone_mode, **kwargs)
+        finally:  # an in-process run (a test's) leaves the collector as it found it
+            gc.set_threshold(*threshold)
+
+    def _main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
         if not standalone_mode:
             return super().main(*args, standalone_mode=False, **kwargs)
         try:

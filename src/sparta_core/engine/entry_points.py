@@ -63,8 +63,8 @@ def entry_points(group: str) -> dict[str, Any]:
     seen: set[str] = set()
     header = f"[{group}]"
     for folder in sys.path:
-        if os.path.isfile(folder):
-            return _with_importlib_metadata(group)
+        if os.path.isfile(folder) or folder.endswith(".egg"):
+            return _with_importlib_metadata(group)  # a zip or an egg: look inside it
         try:
             names = sorted(os.listdir(folder or "."))
         except OSError:
@@ -72,6 +72,12 @@ def entry_points(group: str) -> dict[str, Any]:
         for name in names:
             if not name.endswith((".dist-info", ".egg-info")):
                 continue
+            # The first copy of a distribution on the path is the one that counts, with
+            # or without entry points; a later copy (an older version) is shadowed.
+            key = _normalized(name.rsplit(".", 1)[0].partition("-")[0])
+            if key in seen:
+                continue
+            seen.add(key)
             where = os.path.join(folder or ".", name)
             try:
                 with open(os.path.join(where, "entry_points.txt"), encoding="utf-8") as handle:
@@ -81,10 +87,6 @@ def entry_points(group: str) -> dict[str, Any]:
             if header not in text:
                 continue
             dist = _distribution(where, name)
-            key = _normalized(dist.name)
-            if key in seen:
-                continue
-            seen.add(key)
             for entry_name, value in _section(text, group):
                 found[entry_name] = EntryPoint(entry_name, value, dist)
     return found

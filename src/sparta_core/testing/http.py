@@ -18,11 +18,27 @@ def http_request(url: str, method: str = "GET", body: bytes | None = None,
         raise ValueError(f"http_request only calls loopback addresses, not {url!r}")
     request = urllib.request.Request(url, data=body, method=method, headers=dict(headers or {}))
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
+        with _OPENER.open(request, timeout=timeout) as response:
             return response.status, _lower(response.headers.items()), response.read()
     except urllib.error.HTTPError as error:
         return error.code, _lower(error.headers.items()), error.read()
 
 
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """A redirect is the answer (it could lead off loopback)."""
+
+    def redirect_request(self, *args: object, **kwargs: object) -> None:
+        return None
+
+
+#: No proxy (``HTTP_PROXY`` would take loopback requests elsewhere), no redirects.
+_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}), _NoRedirects())
+
+
 def _lower(items: object) -> dict[str, str]:
-    return {str(name).lower(): str(value) for name, value in items}  # type: ignore[attr-defined]
+    """Header names lower-cased; a header sent several times is joined by ", "."""
+    headers: dict[str, str] = {}
+    for name, value in items:  # type: ignore[attr-defined]
+        key = str(name).lower()
+        headers[key] = f"{headers[key]}, {value}" if key in headers else str(value)
+    return headers

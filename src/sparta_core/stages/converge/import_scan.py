@@ -33,7 +33,7 @@ MODULE_SCOPE = ""
 #: How a star import is noted among a unit's imports (``pkg.*``).
 STAR = ".*"
 #: Changes whenever what a scan finds changes, so that cached scans are not reused.
-SCAN_VERSION = 3
+SCAN_VERSION = 4
 
 
 @dataclass
@@ -112,13 +112,15 @@ def scan(source: str, name: str, is_package: bool, where: str) -> ModuleScan:
     for statement in tree.body:
         if isinstance(statement, ast.FunctionDef | ast.AsyncFunctionDef):
             unit = units.setdefault(statement.name, Unit())
-            for node in [*statement.body, statement.args]:
+            for node in statement.body:
                 _visit(node, unit, package, where, declared)
-            if statement.returns is not None:
-                _visit(statement.returns, unit, package, where, declared)
-            # Decorators run at import, with the module; the function escapes into them
-            # unless the decorator is sparta's registration (it returns it unchanged).
+            # Decorators, defaults and annotations run at import, with the module (so
+            # what they call runs in every function); the function escapes into a
+            # decorator unless it is sparta's registration (it returns it unchanged).
             module_nodes.extend(statement.decorator_list)
+            module_nodes.append(statement.args)
+            if statement.returns is not None:
+                module_nodes.append(statement.returns)
             if any(not _is_registration(d, services) for d in statement.decorator_list):
                 escaping.add(statement.name)
         else:
@@ -205,6 +207,9 @@ def _visit(root: ast.AST, unit: Unit, package: str, where: str, declared: set[in
         if isinstance(node, ast.Import):
             for alias in node.names:
                 _add_import(unit, alias.name, node, where)
+                if alias.name == "sys" and alias.asname:
+                    # sys under another name: its path and modules cannot be followed.
+                    _flag(unit, f"sys imported as {alias.asname} at {where}:{node.lineno}")
         elif isinstance(node, ast.ImportFrom):
             base = _absolute(node, package)
             if base is None:
@@ -242,8 +247,15 @@ def _visit(root: ast.AST, unit: Unit, package: str, where: str, declared: set[in
 
 def _add_import(unit: Unit, dotted: str, node: ast.AST, where: str) -> None:
     unit.imports.add(dotted)
+    line = getattr(node, "lineno", "?")
     if dotted.partition(".")[0] in DYNAMIC_MODULES:
-        _flag(unit, f"{dotted} imported at {where}:{getattr(node, 'lineno', '?')}")
+        _flag(unit, f"{dotted} imported at {where}:{line}")
+    elif dotted.startswith("sys."):  # from sys import path / modules
+        attribute = dotted[len("sys."):]
+        if attribute in IMPORT_PATH_ATTRIBUTES:
+            _flag(unit, f"{dotted} imported at {where}:{line}")
+        elif attribute == "modules":
+            unit.introspects = True
 
 
 def _flag(unit: Unit, what: str) -> None:

@@ -30,8 +30,13 @@ def sparta_converge(ctx: ProvisionContext, template: Template) -> StackResult:
     if ctx.build is not None:
         from sparta_core.stages.converge.hotswap_select import remember
 
-        # What the functions now run, scanned for the next hotswap's comparison.
-        remember(ctx)
+        # What the functions now run, scanned for the next hotswap's comparison. Only a
+        # cache: the stack is already updated, so nothing here may fail the provision.
+        try:
+            remember(ctx)
+        except Exception as error:  # the next hotswap scans anew
+            ctx.reporter.warn(f"hotswap: could not scan the handlers' modules for the "
+                              f"next hotswap ({type(error).__name__}: {error})")
     if outcome.slowest:
         ctx.reporter.info(
             "  slowest: " + ", ".join(f"{lid} {sec:.1f}s" for lid, sec in outcome.slowest)
