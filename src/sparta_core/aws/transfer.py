@@ -21,7 +21,6 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -108,6 +107,8 @@ def run_parallel(calls: Sequence[Callable[[], T]], limit: int = PARALLEL_UPLOADS
     many others failed too."""
     if len(calls) <= 1:
         return [call() for call in calls]
+    from concurrent.futures import ThreadPoolExecutor  # not on a build that uploads nothing
+
     with ThreadPoolExecutor(max_workers=max(1, min(limit, len(calls)))) as pool:
         futures = [pool.submit(call) for call in calls]
     errors = [future.exception() for future in futures]
