@@ -31,6 +31,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from sparta_core.stages.package.files import file_sha256
+
 FORMAT = 1
 
 
@@ -100,14 +102,6 @@ def stat_key(path: Path) -> list[int]:
     inode (ctime cannot be set back by a program, so in-place edits show too)."""
     status = path.stat()
     return [status.st_size, status.st_mtime_ns, status.st_ctime_ns, status.st_ino]
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def verify(entry: CacheEntry) -> tuple[dict[str, Any] | None, str | None]:

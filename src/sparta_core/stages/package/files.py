@@ -1,10 +1,20 @@
-"""Listing a tree that ships whole: sparta's own packages, installed dependencies, a
-component's runtime folder."""
+"""Listing a tree that ships whole (sparta's own packages, installed dependencies, a
+component's runtime folder), and hashing a file."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
+
+
+def file_sha256(path: Path) -> str:
+    """The hex sha256 of a file's bytes, read a MiB at a time."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def tree_files(root: Path) -> dict[str, Path]:

@@ -86,15 +86,6 @@ def code_sha256(work_dir: Path, sha256: str) -> str | None:
     return base64.b64encode(digest).decode() if len(digest) == 32 else None
 
 
-def file_sha256(path: Path) -> str:
-    """The hex sha256 of a file's bytes."""
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def from_zip(path: Path) -> Manifest:
     """The manifest of the zip at ``path``, read back from it (an archive kept from a
     build whose manifest was not written)."""
