@@ -127,16 +127,11 @@ def main() -> None:
 
     import boto3
 
-    from sparta_core.aws import local
+    from sparta_core.testing.endpoint import running_endpoint
 
     with tempfile.TemporaryDirectory(prefix="sparta-iterate-") as scratch:
         work = Path(scratch)
-        port = local.free_port()
-        log = work / "ministack.log"
-        process = local.spawn(port, work / "tmp", log, detach=False)
-        url = f"http://{local.HOST}:{port}"
-        try:
-            local.wait_ready(process, url, log)
+        with running_endpoint(work / "endpoint") as url:
             env = environment(BENCH_CACHE / "sparta-cache")
             env.update(AWS_ENDPOINT_URL=url, AWS_ACCESS_KEY_ID="test",
                        AWS_SECRET_ACCESS_KEY="test", AWS_REGION="us-east-1")
@@ -147,8 +142,6 @@ def main() -> None:
             s3.create_bucket(Bucket=BUCKET)
             results = {layer: bench(args.layout, layer, args.functions, args.runs, work, env,
                                     s3) for layer in layers}
-        finally:
-            local.stop_process(process)
     load = ", ".join(f"{value:.2f}" for value in os.getloadavg())
     print(f"{time.strftime('%Y-%m-%d')}  {platform.machine()} {os.cpu_count()} cores  "
           f"Python {platform.python_version()}  load average {load}")

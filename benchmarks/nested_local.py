@@ -55,19 +55,14 @@ def main() -> None:
 
     import boto3
 
-    from sparta_core.aws import local
+    from sparta_core.testing.endpoint import running_endpoint
 
     with tempfile.TemporaryDirectory(prefix="sparta-nested-") as scratch:
         work = Path(scratch)
         project = work / "big"
         make_service(project, args.functions, name="big",
                      extra_toml=f's3-bucket = "{BUCKET}"\n')
-        port = local.free_port()
-        log = work / "ministack.log"
-        process = local.spawn(port, work / "tmp", log, detach=False)
-        url = f"http://{local.HOST}:{port}"
-        try:
-            local.wait_ready(process, url, log)
+        with running_endpoint(work / "endpoint") as url:
             env = {k: v for k, v in os.environ.items()
                    if not k.startswith(("AWS_", "SPARTA_"))}
             env.update(AWS_ENDPOINT_URL=url, AWS_ACCESS_KEY_ID="test",
@@ -80,8 +75,6 @@ def main() -> None:
             steps["one-line edit"] = provision(sparta, project, env)
             add_function(project, args.functions)
             steps["function added"] = provision(sparta, project, env)
-        finally:
-            local.stop_process(process)
     load = ", ".join(f"{value:.2f}" for value in os.getloadavg())
     print(f"{time.strftime('%Y-%m-%d')}  {platform.machine()} {os.cpu_count()} cores  "
           f"Python {platform.python_version()}  load average {load}")

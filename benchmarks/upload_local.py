@@ -39,6 +39,7 @@ from typing import Any
 
 from sparta_core.aws import local, transfer
 from sparta_core.stages.converge.executor import TEMPLATE_UPLOADS
+from sparta_core.testing.endpoint import running_endpoint
 
 BUCKET = "bench-uploads"
 MiB = 1024 * 1024
@@ -74,20 +75,14 @@ def main() -> None:
             artifacts.append(path)
         templates = [rng.randbytes(150 * 1024) for _ in range(16)]
 
-        port = local.free_port()
-        log = work / "ministack.log"
-        process = local.spawn(port, work / "tmp", log, detach=False)
-        url = f"http://{local.HOST}:{port}"
-        try:
-            local.wait_ready(process, url, log)
+        with running_endpoint(work / "endpoint") as url:
             if args.latency_ms or args.stream_mbit:
-                url = slow_link(port, args.latency_ms / 1000, args.stream_mbit * 1e6 / 8)
+                url = slow_link(int(url.rsplit(":", 1)[1]), args.latency_ms / 1000,
+                                args.stream_mbit * 1e6 / 8)
             s3 = boto3.client("s3", endpoint_url=url, region_name="us-east-1",
                               aws_access_key_id="test", aws_secret_access_key="test")
             s3.create_bucket(Bucket=BUCKET)
             results = bench(s3, args.runs, large, artifacts, templates)
-        finally:
-            local.stop_process(process)
 
     load = ", ".join(f"{value:.2f}" for value in os.getloadavg())
     print(f"{time.strftime('%Y-%m-%d')}  {platform.machine()} {os.cpu_count()} cores  "
