@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from sparta_core.engine.background import BackgroundWork
+
 if TYPE_CHECKING:
     import pluggy
 
@@ -105,7 +107,10 @@ class ProvisionContext:
     ``settings``, ``service``, ``project_dir`` and ``work_dir`` are set before the first
     hook. The slots ``build``, ``archive``, ``locations``, ``template`` and ``result`` are
     filled by the workflow as each stage returns; ``stash`` is free for plugins (key it
-    by your plugin's name); report progress through ``reporter``.
+    by your plugin's name); report progress through ``reporter``. ``background`` holds
+    the work a stage left running beside the later ones (the built-in upload stage's
+    uploads): ``ctx.background.join()`` waits for it and raises its first failure (see
+    :mod:`sparta_core.engine.background` for when the workflow joins it itself).
     """
 
     settings: Settings
@@ -128,6 +133,11 @@ class ProvisionContext:
     #: ``site``; plugins may add more); their locations land in ``locations`` under the
     #: same names.
     extra_artifacts: list[Artifact] = field(default_factory=list)
+    #: Work stages left running (:class:`~sparta_core.engine.background.BackgroundWork`).
+    background: BackgroundWork = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.background = BackgroundWork(self.reporter)
 
     @property
     def project_dir(self) -> Path:
