@@ -1,0 +1,415 @@
+"""An unchanged build, replayed: what a run of ``sparta build`` read, so that the next
+identical run is known to be identical without running it.
+
+While ``sparta build`` runs from the console script, a :class:`Recorder` notes, through
+Python's audit events (:func:`sys.addaudithook`):
+
+- every file opened, with its stat when first opened;
+- every folder listed (``os.listdir``, ``os.scandir``), with its names and each file's stat;
+- what the build printed, and on which stream;
+- anything a replay could not repeat: starting a process, using the network, or writing,
+  moving or deleting a file anywhere but the outputs folder (``.sparta/``).
+
+When the build ends well and did none of those, the record is saved in the user cache
+(``replay/<key>``, see :mod:`sparta_core.engine.user_cache`), together with the stat of
+every module the process imported and of every output. Its key is everything else a
+build's result depends on: the command line, the working directory, the interpreter and
+its flags, sparta's version, whether the standard streams are terminals, and the
+environment (hashed, never stored: it holds credentials).
+
+The next run with the same key reads the record before it imports anything else
+(:func:`replayed`). When every file, folder, module and output it names is as it was, the
+build could only do again what it did: it prints what the build printed and ends, and no
+hook runs. Anything else runs the build as usual. ``sparta build --force`` (or
+``force = true``) always builds, and ``SPARTA_NO_REPLAY=1`` turns replays off.
+
+Not checked, by design: the standard library (the interpreter's version is in the key),
+folders inside the outputs folder (the build's own), and ``__pycache__`` files (their
+sources are). A record is refused when something the build read changed while it ran.
+
+This module imports only ``os``, ``sys`` and ``marshal`` at the top: the console script
+calls :func:`replayed` before anything else is loaded, and an unchanged build of a
+1,000-function service costs a few milliseconds beyond the interpreter's start.
+"""
+
+from __future__ import annotations
+
+import marshal
+import os
+import sys
+
+from sparta_core.engine.user_cache import user_cache_dir
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+#: Changes whenever what a record holds or how it is keyed changes.
+FORMAT = 1
+
+#: The records' folder in the user cache.
+FOLDER = "replay"
+
+#: How many records are kept (one per distinct command line, folder and environment);
+#: past it, the least recently written go.
+KEPT = 200
+
+#: Variables a shell changes between two identical commands: not part of the key.
+VOLATILE = frozenset({"_", "OLDPWD", "SHLVL", "SSH_CLIENT", "SSH_CONNECTION", "SSH_TTY",
+                      "TERM_SESSION_ID", "WINDOWID"})
+
+#: Set (to anything but nothing), builds are neither replayed nor recorded.
+DISABLE = "SPARTA_NO_REPLAY"
+
+#: Printed (at the default verbosity) after a replayed build's own output.
+NOTE = ("unchanged: nothing the last build read has changed, so its result stands "
+        "(sparta build --force builds again)\n")
+
+#: Audit events that change files; their path arguments are checked against the outputs
+#: folder when the build ends.
+WRITING = {
+    "os.rename": (0, 1), "os.remove": (0,), "os.rmdir": (0,), "os.truncate": (0,),
+    "os.chmod": (0,), "os.chown": (0,), "os.utime": (0,), "os.link": (1,),
+    "os.symlink": (1,), "shutil.rmtree": (0,), "shutil.copyfile": (1,),
+    "shutil.copymode": (1,), "shutil.copystat": (1,), "shutil.copytree": (1,),
+    "shutil.move": (0, 1),
+}
+
+#: Audit events after which a replay could not repeat what the build did.
+UNREPEATABLE = {
+    "subprocess.Popen": "it started a process", "os.system": "it started a process",
+    "os.exec": "it started a process", "os.posix_spawn": "it started a process",
+    "os.spawn": "it started a process", "os.fork": "it started a process",
+    "os.forkpty": "it started a process", "socket.connect": "it used the network",
+    "socket.getaddrinfo": "it used the network", "socket.sendto": "it used the network",
+    "socket.bind": "it used the network", "sqlite3.connect": "it opened a database",
+}
+
+_armed = False
+_recorder: Recorder | None = None
+_hooked = False
+
+
+def arm() -> None:
+    """Let :func:`start` record (the console script calls this; in-process runs, the
+    tests' and the testing kit's, never record)."""
+    global _armed
+    _armed = True
+
+
+# ---------------------------------------------------------------- the state of things
+
+
+def file_state(path: str) -> tuple[int, ...] | None:
+    """What tells a file's content changed without reading it (the archive writer's
+    fingerprint uses the same fields); ``None`` when there is no such file."""
+    try:
+        st = os.stat(path)
+    except (OSError, ValueError):
+        return None
+    return (st.st_mode, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+
+
+def folder_state(path: str) -> tuple[tuple[str, object], ...] | None:
+    """A folder's names, each with its file's state (a sub-folder is ``"dir"``: its own
+    listing is recorded when it is listed)."""
+    try:
+        with os.scandir(path) as entries:
+            items = []
+            for entry in entries:
+                try:
+                    state: object = "dir" if entry.is_dir() else file_state(entry.path)
+                except OSError:
+                    state = None
+                items.append((entry.name, state))
+    except (OSError, ValueError):
+        return None
+    items.sort()
+    return tuple(items)
+
+
+def _sha256() -> object:
+    # hashlib loads OpenSSL (about 6 ms, a third of a replay); the builtin sha256 is enough.
+    try:
+        from _sha256 import sha256  # CPython 3.11
+    except ImportError:
+        try:
+            from _sha2 import sha256  # CPython 3.12+
+        except ImportError:
+            from hashlib import sha256
+    return sha256
+
+
+def record_key(argv: Iterable[str]) -> str:
+    """The key of a run: everything its result depends on that the record does not list."""
+    from sparta_core import __version__
+
+    def isatty(stream: object) -> bool:
+        try:
+            return bool(stream.isatty())  # type: ignore[attr-defined]
+        except (AttributeError, ValueError):
+            return False
+
+    environment = sorted(item for item in os.environ.items() if item[0] not in VOLATILE)
+    parts = repr((FORMAT, list(argv), os.getcwd(), sys.executable, sys.version,
+                  str(sys.flags), __version__, isatty(sys.stdout), isatty(sys.stderr),
+                  environment))
+    digest = _sha256()(parts.encode("utf-8", "surrogateescape"))  # type: ignore[operator]
+    return str(digest.hexdigest()[:40])
+
+
+def record_path(key: str) -> str:
+    return os.path.join(user_cache_dir(), FOLDER, key)
+
+
+# ---------------------------------------------------------------- replaying
+
+
+def replayed(argv: list[str]) -> bool:
+    """If a record for ``argv`` exists and nothing it names has changed, print what that
+    build printed and return ``True``; else ``False`` (a stale record is removed)."""
+    if os.environ.get(DISABLE):
+        return False
+    try:
+        path = record_path(record_key(argv))
+        with open(path, "rb") as handle:
+            record = marshal.load(handle)
+    except (OSError, EOFError, ValueError, TypeError):
+        return False
+    if not isinstance(record, dict) or record.get("format") != FORMAT or not _unchanged(record):
+        _remove(path)
+        return False
+    for stream_number, text in record["output"]:
+        stream = sys.stdout if stream_number == 1 else sys.stderr
+        if stream is not None:
+            stream.write(text)
+    if record["note"] and sys.stderr is not None:
+        sys.stderr.write(NOTE)
+    return True
+
+
+def _unchanged(record: dict[str, object]) -> bool:
+    for path, state in record["files"]:  # type: ignore[attr-defined]
+        if file_state(path) != state:
+            return False
+    return all(folder_state(path) == state
+               for path, state in record["folders"])  # type: ignore[attr-defined]
+
+
+# ---------------------------------------------------------------- recording
+
+
+class _Tee:
+    """A standard stream that also keeps what is written to it as text. Everything else
+    (``isatty``, ``encoding``, ``buffer``...) is the stream's own, so click and print
+    treat it as the stream (a bytes write still raises ``TypeError``, as click expects)."""
+
+    def __init__(self, stream: object, number: int, sink: list[tuple[int, str]]) -> None:
+        self._stream = stream
+        self._number = number
+        self._sink = sink
+
+    def write(self, text: str) -> int:
+        written = self._stream.write(text)  # type: ignore[attr-defined]
+        if text:
+            self._sink.append((self._number, text))
+        return int(written or 0)
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._stream, name)
+
+
+def _path(value: object) -> str | None:
+    if isinstance(value, int) or value is None:
+        return None  # a file descriptor: its file was recorded when it was opened
+    try:
+        return os.path.abspath(os.fsdecode(os.fspath(value)))  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+
+
+def _opens_for_writing(mode: object, flags: object) -> bool:
+    if isinstance(mode, str) and mode:
+        return any(letter in mode for letter in "wax+")
+    writing = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
+    return isinstance(flags, int) and bool(flags & writing)
+
+
+class Recorder:
+    """What one build read, printed and changed, from :func:`start` until
+    :meth:`commit` (or :meth:`stop`, which saves nothing)."""
+
+    def __init__(self, argv: list[str]) -> None:
+        self.argv = argv
+        self.reads: dict[str, tuple[int, ...] | None] = {}
+        self.writes: set[str] = set()
+        self.folders: dict[str, object] = {}
+        self.output: list[tuple[int, str]] = []
+        self.refusal: str | None = None
+        self._busy = False
+        self._streams = (sys.stdout, sys.stderr)
+        if sys.stdout is not None:
+            sys.stdout = _Tee(sys.stdout, 1, self.output)  # type: ignore[assignment]
+        if sys.stderr is not None:
+            sys.stderr = _Tee(sys.stderr, 2, self.output)  # type: ignore[assignment]
+
+    def audit(self, event: str, args: tuple[object, ...]) -> None:
+        if self._busy:
+            return
+        if event == "open":
+            path = _path(args[0])
+            if path is None:
+                return
+            if _opens_for_writing(args[1], args[2]):
+                self.writes.add(path)
+            elif path not in self.reads:
+                self.reads[path] = file_state(path)
+        elif event in ("os.listdir", "os.scandir"):
+            path = _path("." if args[0] is None else args[0])
+            if path is not None and path not in self.folders:
+                self._busy = True  # folder_state's own scandir is not the build's
+                try:
+                    self.folders[path] = folder_state(path)
+                finally:
+                    self._busy = False
+        elif event == "os.mkdir":
+            path = _path(args[0])
+            if path is not None and not os.path.isdir(path):
+                self.writes.add(path)
+        elif event in WRITING:
+            for index in WRITING[event]:
+                path = _path(args[index]) if index < len(args) else None
+                if path is not None:
+                    self.writes.add(path)
+        elif event in UNREPEATABLE and self.refusal is None:
+            self.refusal = UNREPEATABLE[event]
+
+    def stop(self) -> None:
+        """Stop recording and give the standard streams back."""
+        global _recorder
+        if _recorder is self:
+            _recorder = None
+        sys.stdout, sys.stderr = self._streams  # type: ignore[assignment]
+
+    def commit(self, work_dir: str, outputs: Iterable[str], note: bool) -> str | None:
+        """Save the record of a build that ended well, whose outputs folder is
+        ``work_dir`` and whose products are ``outputs``; ``note``: print :data:`NOTE`
+        when it is replayed. Returns why nothing was saved, or ``None``."""
+        self.stop()
+        key = record_key(self.argv)
+        why = self._refusal(work_dir)
+        if why is None:
+            why = self._save(key, work_dir, outputs, note)
+        if why is not None:
+            _remove(record_path(key))
+        return why
+
+    def _refusal(self, work_dir: str) -> str | None:
+        if self.refusal is not None:
+            return self.refusal
+        ours = _inside(work_dir)
+        for path in sorted(self.writes):
+            if not ours(path):
+                return f"it wrote {path}"
+        return None
+
+    def _save(self, key: str, work_dir: str, outputs: Iterable[str], note: bool) -> str | None:
+        ours = _inside(work_dir)
+        files: dict[str, object] = {}
+        for path, state in self.reads.items():
+            if path in self.writes or _unwatched(path):
+                continue
+            if file_state(path) != state:
+                return f"{path} changed while the build ran"
+            files[path] = state
+        for module in list(sys.modules.values()):
+            source = getattr(module, "__file__", None)
+            if isinstance(source, str):
+                source = os.path.abspath(source)
+                if source not in files and not _unwatched(source):
+                    files[source] = file_state(source)
+        for path in (*self.writes, *outputs):
+            files[os.path.abspath(path)] = file_state(path)
+        folders: dict[str, object] = {}
+        for path, state in self.folders.items():
+            if ours(path) or _unwatched(path):
+                continue
+            if folder_state(path) != state:
+                return f"{path} changed while the build ran"
+            folders[path] = state
+        record = {"format": FORMAT, "files": tuple(files.items()),
+                  "folders": tuple(folders.items()), "output": tuple(self.output),
+                  "note": note}
+        _write(record_path(key), marshal.dumps(record))
+        return None
+
+
+def _inside(work_dir: str) -> object:
+    root = os.path.realpath(work_dir)
+
+    def ours(path: str) -> bool:
+        real = os.path.realpath(path)
+        return real == root or real.startswith(root + os.sep)
+
+    return ours
+
+
+_STDLIB = os.path.dirname(os.__file__) + os.sep
+_SYSTEM = ("/dev/", "/proc/", "/sys/")
+
+
+def _unwatched(path: str) -> bool:
+    if f"{os.sep}__pycache__{os.sep}" in path or path.startswith(_SYSTEM):
+        return True
+    return path.startswith(_STDLIB) and not any(
+        part in path for part in ("site-packages", "dist-packages"))
+
+
+def _write(path: str, data: bytes) -> None:
+    """Write ``path`` whole or not at all, then keep only the :data:`KEPT` newest."""
+    import tempfile
+
+    folder = os.path.dirname(path)
+    os.makedirs(folder, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=folder, prefix=".record-")
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+        os.replace(temporary, path)
+    except BaseException:
+        os.unlink(temporary)
+        raise
+    records = [entry for entry in os.scandir(folder) if not entry.name.startswith(".")]
+    if len(records) > KEPT:
+        records.sort(key=lambda entry: entry.stat().st_mtime_ns)
+        for entry in records[:len(records) - KEPT]:
+            _remove(entry.path)
+
+
+def _remove(path: str) -> None:
+    """Remove ``path`` if it is there (contextlib.suppress would cost the replay its
+    import, a few milliseconds)."""
+    try:
+        os.unlink(path)
+    except OSError:
+        return
+
+
+def _audit(event: str, args: tuple[object, ...]) -> None:
+    recorder = _recorder
+    if recorder is not None:
+        recorder.audit(event, args)
+
+
+def start(argv: list[str] | None = None, *, force: bool = False) -> Recorder | None:
+    """Start recording this build, when the console script armed it and ``--force`` was
+    not given; ``None`` otherwise. Audit hooks cannot be removed: one is added once and
+    does nothing while no recorder is active."""
+    global _recorder, _hooked
+    if not _armed or force or os.environ.get(DISABLE):
+        return None
+    if not _hooked:
+        sys.addaudithook(_audit)
+        _hooked = True
+    _recorder = Recorder(list(sys.argv[1:] if argv is None else argv))
+    return _recorder
