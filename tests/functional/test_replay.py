@@ -268,3 +268,21 @@ def test_an_imported_module_outside_the_project_is_watched(
 
     assert not replayed(again)
     assert '"MemorySize": 1024' in (project / ".sparta" / "replayed-template.json").read_text()
+
+
+def test_a_project_found_elsewhere_builds_again(tmp_path: Path,
+                                               environment: dict[str, str]) -> None:
+    # No configuration: the folder the command runs in is the project. A configuration
+    # created above it moves the project there (and this one has no service.py).
+    outer = tmp_path / "outer"
+    project = outer / "loose"
+    project.mkdir(parents=True)
+    (project / "service.py").write_text(SERVICE)
+    (project / "handlers.py").write_text(HANDLERS)
+    settle(project, environment)
+    (outer / "pyproject.toml").write_text("[tool.sparta]\n")
+
+    moved = build(project, environment, ok=False)
+
+    assert moved.returncode != 0
+    assert "service" in moved.stderr.strip().splitlines()[-1]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import click
@@ -77,6 +78,7 @@ def build(ctx: click.Context, template_format: str, build_id: str | None, force:
     Run again with nothing changed, it prints what it printed and runs no stage
     (see :mod:`sparta_core.engine.replay`); --force always builds."""
     from sparta_core.engine import replay
+    from sparta_core.engine.settings import project_markers
 
     recorder = replay.start(force=force)
     try:
@@ -84,7 +86,8 @@ def build(ctx: click.Context, template_format: str, build_id: str | None, force:
         run = session.context(noop=True)
         build_and_report(run, template_format)
         if recorder is not None and not run.settings.force:
-            why = recorder.commit(str(run.work_dir), products(run, template_format),
+            why = recorder.commit(run.work_dir, products(run, template_format),
+                                  watched=project_markers(ctx.obj["project_dir"] or Path.cwd()),
                                   note=session.reporter.verbosity >= 0)
             if why is not None:
                 session.reporter.detail(f"the next unchanged build runs again: {why}")

@@ -246,7 +246,10 @@ class Recorder:
         self.folders: dict[str, object] = {}
         self.output: list[tuple[int, str]] = []
         self.refusal: str | None = None
-        self._busy = False
+        import threading
+
+        # Per thread: while one thread snapshots a folder, the others' events still count.
+        self._local = threading.local()
         self._streams = (sys.stdout, sys.stderr)
         if sys.stdout is not None:
             sys.stdout = _Tee(sys.stdout, 1, self.output)  # type: ignore[assignment]
@@ -254,7 +257,7 @@ class Recorder:
             sys.stderr = _Tee(sys.stderr, 2, self.output)  # type: ignore[assignment]
 
     def audit(self, event: str, args: tuple[object, ...]) -> None:
-        if self._busy:
+        if getattr(self._local, "busy", False):
             return
         if event == "open":
             path = _path(args[0])
@@ -267,11 +270,11 @@ class Recorder:
         elif event in ("os.listdir", "os.scandir"):
             path = _path("." if args[0] is None else args[0])
             if path is not None and path not in self.folders:
-                self._busy = True  # folder_state's own scandir is not the build's
+                self._local.busy = True  # folder_state's own scandir is not the build's
                 try:
                     self.folders[path] = folder_state(path)
                 finally:
-                    self._busy = False
+                    self._local.busy = False
         elif event == "os.mkdir":
             path = _path(args[0])
             if path is not None and not os.path.isdir(path):
@@ -291,15 +294,21 @@ class Recorder:
             _recorder = None
         sys.stdout, sys.stderr = self._streams  # type: ignore[assignment]
 
-    def commit(self, work_dir: str, outputs: Iterable[str], note: bool) -> str | None:
+    def commit(self, work_dir: str | os.PathLike[str], outputs: Iterable[object], *,
+               watched: Iterable[object] = (), note: bool) -> str | None:
         """Save the record of a build that ended well, whose outputs folder is
-        ``work_dir`` and whose products are ``outputs``; ``note``: print :data:`NOTE`
-        when it is replayed. Returns why nothing was saved, or ``None``."""
+        ``work_dir`` and whose products are ``outputs``. ``watched``: paths the build
+        looked at without opening them (their state now is recorded too, existing or
+        not); ``note``: print :data:`NOTE` when it is replayed. Returns why nothing was
+        saved, or ``None``."""
         self.stop()
+        work_dir = os.fspath(work_dir)
         key = record_key(self.argv)
         why = self._refusal(work_dir)
         if why is None:
-            why = self._save(key, work_dir, outputs, note)
+            paths = [os.path.abspath(os.fspath(path))  # type: ignore[call-overload]
+                     for path in (*outputs, *watched)]
+            why = self._save(key, work_dir, paths, note)
         if why is not None:
             _remove(record_path(key))
         return why
@@ -313,7 +322,7 @@ class Recorder:
                 return f"it wrote {path}"
         return None
 
-    def _save(self, key: str, work_dir: str, outputs: Iterable[str], note: bool) -> str | None:
+    def _save(self, key: str, work_dir: str, outputs: list[str], note: bool) -> str | None:
         ours = _inside(work_dir)
         files: dict[str, object] = {}
         for path, state in self.reads.items():
@@ -329,7 +338,7 @@ class Recorder:
                 if source not in files and not _unwatched(source):
                     files[source] = file_state(source)
         for path in (*self.writes, *outputs):
-            files[os.path.abspath(path)] = file_state(path)
+            files[path] = file_state(path)
         folders: dict[str, object] = {}
         for path, state in self.folders.items():
             if ours(path) or _unwatched(path):
