@@ -5,7 +5,10 @@ While ``sparta build`` runs from the console script, a :class:`Recorder` notes, 
 Python's audit events (:func:`sys.addaudithook`):
 
 - every file opened, with its stat when first opened;
-- every folder listed (``os.listdir``, ``os.scandir``), with its names and each file's stat;
+- every folder listed: by ``os.scandir`` (a walk, whose callers use the stats), with its
+  names and each file's stat; by ``os.listdir`` (mostly the import system, looking for
+  modules), with its names: a module that appears is a change, and the modules imported
+  are checked by their own stat;
 - what the build printed, and on which stream;
 - anything a replay could not repeat: starting a process, using the network, or writing,
   moving or deleting a file anywhere but the outputs folder (``.sparta/``).
@@ -42,10 +45,10 @@ from sparta_core.engine.user_cache import user_cache_dir
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Callable, Iterable
 
 #: Changes whenever what a record holds or how it is keyed changes.
-FORMAT = 1
+FORMAT = 2
 
 #: The records' folder in the user cache.
 FOLDER = "replay"
@@ -128,6 +131,13 @@ def folder_state(path: str) -> tuple[tuple[str, object], ...] | None:
     return tuple(items)
 
 
+def _names(path: str) -> tuple[str, ...] | None:
+    try:
+        return tuple(sorted(os.listdir(path)))
+    except (OSError, ValueError):
+        return None
+
+
 def _sha256() -> object:
     # hashlib loads OpenSSL (about 6 ms, a third of a replay); the builtin sha256 is enough.
     try:
@@ -192,8 +202,11 @@ def _unchanged(record: dict[str, object]) -> bool:
     for path, state in record["files"]:  # type: ignore[attr-defined]
         if file_state(path) != state:
             return False
-    return all(folder_state(path) == state
-               for path, state in record["folders"])  # type: ignore[attr-defined]
+    for path, state in record["folders"]:  # type: ignore[attr-defined]
+        if folder_state(path) != state:
+            return False
+    return all(_names(path) == names
+               for path, names in record["names"])  # type: ignore[attr-defined]
 
 
 # ---------------------------------------------------------------- recording
@@ -243,7 +256,8 @@ class Recorder:
         self.argv = argv
         self.reads: dict[str, tuple[int, ...] | None] = {}
         self.writes: set[str] = set()
-        self.folders: dict[str, object] = {}
+        self.scanned: dict[str, object] = {}  # by os.scandir: names and stats
+        self.listed: dict[str, tuple[str, ...] | None] = {}  # by os.listdir: names
         self.output: list[tuple[int, str]] = []
         self.refusal: str | None = None
         import threading
@@ -265,16 +279,20 @@ class Recorder:
                 return
             if _opens_for_writing(args[1], args[2]):
                 self.writes.add(path)
-            elif path not in self.reads:
+            elif path not in self.reads and not _unwatched(path):
                 self.reads[path] = file_state(path)
         elif event in ("os.listdir", "os.scandir"):
             path = _path("." if args[0] is None else args[0])
-            if path is not None and path not in self.folders:
-                self._local.busy = True  # folder_state's own scandir is not the build's
-                try:
-                    self.folders[path] = folder_state(path)
-                finally:
-                    self._local.busy = False
+            if path is None or path in self.scanned or _unwatched(path):
+                return
+            self._local.busy = True  # the snapshot's own listing is not the build's
+            try:
+                if event == "os.scandir":  # a walk, whose callers look at the stats too
+                    self.scanned[path] = folder_state(path)
+                elif path not in self.listed:  # the import system's: the names count
+                    self.listed[path] = _names(path)
+            finally:
+                self._local.busy = False
         elif event == "os.mkdir":
             path = _path(args[0])
             if path is not None and not os.path.isdir(path):
@@ -326,7 +344,7 @@ class Recorder:
         ours = _inside(work_dir)
         files: dict[str, object] = {}
         for path, state in self.reads.items():
-            if path in self.writes or _unwatched(path):
+            if path in self.writes:
                 continue
             if file_state(path) != state:
                 return f"{path} changed while the build ran"
@@ -340,25 +358,34 @@ class Recorder:
         for path in (*self.writes, *outputs):
             files[path] = file_state(path)
         folders: dict[str, object] = {}
-        for path, state in self.folders.items():
-            if ours(path) or _unwatched(path):
-                continue
-            if folder_state(path) != state:
-                return f"{path} changed while the build ran"
-            folders[path] = state
+        for path, state in self.scanned.items():
+            if not ours(path):
+                if folder_state(path) != state:
+                    return f"{path} changed while the build ran"
+                folders[path] = state
+        listed: dict[str, object] = {}
+        for path, names in self.listed.items():
+            if path not in self.scanned and not ours(path):
+                if _names(path) != names:
+                    return f"{path} changed while the build ran"
+                listed[path] = names
         record = {"format": FORMAT, "files": tuple(files.items()),
-                  "folders": tuple(folders.items()), "output": tuple(self.output),
-                  "note": note}
+                  "folders": tuple(folders.items()), "names": tuple(listed.items()),
+                  "output": tuple(self.output), "note": note}
         _write(record_path(key), marshal.dumps(record))
         return None
 
 
-def _inside(work_dir: str) -> object:
-    root = os.path.realpath(work_dir)
+def _inside(work_dir: str) -> Callable[[str], bool]:
+    """Whether a path is inside ``work_dir`` (as written, or once links are resolved)."""
+    plain = os.path.abspath(work_dir)
+    real = os.path.realpath(work_dir)
 
     def ours(path: str) -> bool:
-        real = os.path.realpath(path)
-        return real == root or real.startswith(root + os.sep)
+        if path == plain or path.startswith(plain + os.sep):
+            return True
+        path = os.path.realpath(path)
+        return path == real or path.startswith(real + os.sep)
 
     return ours
 
@@ -376,17 +403,19 @@ def _unwatched(path: str) -> bool:
 
 def _write(path: str, data: bytes) -> None:
     """Write ``path`` whole or not at all, then keep only the :data:`KEPT` newest."""
-    import tempfile
-
     folder = os.path.dirname(path)
     os.makedirs(folder, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=folder, prefix=".record-")
+    # One writer per process and key: the process id makes the name unique, and O_EXCL
+    # refuses a leftover (tempfile would cost the build its import of random).
+    temporary = os.path.join(folder, f".{os.path.basename(path)}.{os.getpid()}")
+    _remove(temporary)
+    handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
         with os.fdopen(handle, "wb") as out:
             out.write(data)
         os.replace(temporary, path)
     except BaseException:
-        os.unlink(temporary)
+        _remove(temporary)
         raise
     records = [entry for entry in os.scandir(folder) if not entry.name.startswith(".")]
     if len(records) > KEPT:
