@@ -229,6 +229,18 @@ def test_a_build_with_side_effects_is_never_replayed(
     assert hooks_ran(project) == 3
 
 
+def test_a_plugin_can_say_its_build_is_not_replayable(project: Path,
+                                                      environment: dict[str, str]) -> None:
+    (project / "spartaconf.py").write_text(
+        COUNTING + "\n\n@sparta.hookimpl\ndef sparta_pre_build(ctx):\n"
+        "    ctx.not_replayable('it stamps the time')\n")
+    for _ in range(3):
+        assert not replayed(build(project, environment))
+    assert hooks_ran(project) == 3
+    verbose = build(project, environment, "-v")
+    assert "the next identical build runs again: it stamps the time" in verbose.stderr
+
+
 def test_a_failed_build_is_not_recorded(project: Path, environment: dict[str, str]) -> None:
     settle(project, environment)
     (project / "service.py").write_text(SERVICE + "service.add_function(handler='nowhere.x')\n")

@@ -78,22 +78,31 @@ def build(ctx: click.Context, template_format: str, build_id: str | None, force:
     Run again with nothing changed, it prints what it printed and runs no stage
     (see :mod:`sparta_core.engine.replay`); --force always builds."""
     from sparta_core.engine import replay
-    from sparta_core.engine.settings import project_markers
 
     recorder = replay.start(force=force)
     try:
         session = open_session(ctx, **{"build-id": build_id, "force": force or None})
         run = session.context(noop=True)
         build_and_report(run, template_format)
-        if recorder is not None and not run.settings.force:
-            why = recorder.commit(run.work_dir, products(run, template_format),
-                                  watched=project_markers(ctx.obj["project_dir"] or Path.cwd()),
-                                  note=session.reporter.verbosity >= 0)
-            if why is not None:
-                session.reporter.detail(f"the next unchanged build runs again: {why}")
+        if recorder is not None:
+            record(recorder, run, template_format, ctx.obj["project_dir"] or Path.cwd())
     finally:
         if recorder is not None:
             recorder.stop()
+
+
+def record(recorder: Any, run: Any, template_format: str, start: Path) -> None:
+    """Leave the record that lets the next identical build be replayed, unless this
+    one may not be (``force``, a plugin's :meth:`ProvisionContext.not_replayable`, or
+    what the recorder saw); say why at ``-v``."""
+    from sparta_core.engine.settings import project_markers
+
+    refusal = "force is set" if run.settings.force else run.replay_refusal
+    why = recorder.commit(run.work_dir, products(run, template_format),
+                          watched=project_markers(start), refusal=refusal,
+                          note=run.reporter.verbosity >= 0)
+    if why is not None:
+        run.reporter.detail(f"the next identical build runs again: {why}")
 
 
 def products(run: Any, template_format: str) -> list[str]:

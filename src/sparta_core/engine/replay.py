@@ -313,16 +313,18 @@ class Recorder:
         sys.stdout, sys.stderr = self._streams  # type: ignore[assignment]
 
     def commit(self, work_dir: str | os.PathLike[str], outputs: Iterable[object], *,
-               watched: Iterable[object] = (), note: bool) -> str | None:
+               watched: Iterable[object] = (), refusal: str | None = None,
+               note: bool) -> str | None:
         """Save the record of a build that ended well, whose outputs folder is
         ``work_dir`` and whose products are ``outputs``. ``watched``: paths the build
         looked at without opening them (their state now is recorded too, existing or
-        not); ``note``: print :data:`NOTE` when it is replayed. Returns why nothing was
-        saved, or ``None``."""
+        not); ``refusal``: why it may not be replayed, if the caller knows; ``note``:
+        print :data:`NOTE` when it is replayed. Returns why nothing was saved (any
+        earlier record for the same key is removed then), or ``None``."""
         self.stop()
         work_dir = os.fspath(work_dir)
         key = record_key(self.argv)
-        why = self._refusal(work_dir)
+        why = refusal or self._refusal(work_dir)
         if why is None:
             paths = [os.path.abspath(os.fspath(path))  # type: ignore[call-overload]
                      for path in (*outputs, *watched)]
