@@ -25,15 +25,16 @@ def entry() -> None:
     in-process runners of the tests and the testing kit call :func:`main`, never this,
     and never replay or record.)
     """
+    import os
+
     from sparta_core.engine import replay
 
     if replay.replayed(sys.argv[1:]):
-        return
+        _flush()
+        os._exit(0)
     replay.arm()
 
     import atexit
-    import contextlib
-    import os
     import threading
 
     from sparta_core.commands.main import main
@@ -52,8 +53,15 @@ def entry() -> None:
         print(code, file=sys.stderr)  # what SystemExit("message") prints
         code = 1
     atexit._run_exitfuncs()
-    for stream in (sys.stdout, sys.stderr):
-        # A closed or broken stream (`sparta status | head`): nothing more can reach it.
-        with contextlib.suppress(OSError, ValueError):
-            stream.flush()
+    _flush()
     os._exit(code)
+
+
+def _flush() -> None:
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError, AttributeError):
+            # A closed or broken stream (`sparta status | head`), or none at all:
+            # nothing more can reach it.
+            continue
