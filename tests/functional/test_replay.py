@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 import zipfile
 from pathlib import Path
 
@@ -52,6 +53,16 @@ def sparta_post_build(ctx, build):
 """
 
 
+def age(root: Path) -> None:
+    """Date every file under ``root`` a minute back: a file changed less than two seconds
+    before a build ends is not recorded (two changes within one timestamp tick can look
+    alike), and these tests build right after writing their projects."""
+    past = time.time_ns() - 60 * 1_000_000_000
+    for path in root.rglob("*"):
+        if path.is_file():
+            os.utime(path, ns=(past, past))
+
+
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
     root = tmp_path / "replayed"
@@ -60,6 +71,7 @@ def project(tmp_path: Path) -> Path:
     (root / "service.py").write_text(SERVICE)
     (root / "handlers.py").write_text(HANDLERS)
     (root / "spartaconf.py").write_text(COUNTING)
+    age(root)
     return root
 
 
@@ -199,6 +211,7 @@ def test_force_and_no_replay_always_build(project: Path, environment: dict[str, 
         args = ("build", "--force")
     elif how == "force = true":
         (project / "pyproject.toml").write_text("[tool.sparta]\nforce = true\n")
+        age(project)
     else:
         environment = {**environment, "SPARTA_NO_REPLAY": "1"}
     for _ in range(3):
@@ -224,6 +237,7 @@ def test_a_build_with_side_effects_is_never_replayed(
     }[effect]
     (project / "spartaconf.py").write_text(
         COUNTING + "\n\n@sparta.hookimpl\ndef sparta_pre_build(ctx):\n" + body)
+    age(project)
     for _ in range(3):
         assert not replayed(build(project, environment))
     assert hooks_ran(project) == 3
@@ -234,6 +248,7 @@ def test_a_plugin_can_say_its_build_is_not_replayable(project: Path,
     (project / "spartaconf.py").write_text(
         COUNTING + "\n\n@sparta.hookimpl\ndef sparta_pre_build(ctx):\n"
         "    ctx.not_replayable('it stamps the time')\n")
+    age(project)
     for _ in range(3):
         assert not replayed(build(project, environment))
     assert hooks_ran(project) == 3
@@ -273,6 +288,8 @@ def test_an_imported_module_outside_the_project_is_watched(
         SERVICE.replace('int(os.environ.get("MEMORY", "256"))', "sizes.MEMORY")
         .replace("import os\n", "import os\n\nimport sizes\n"))
     env = {**environment, "PYTHONPATH": str(shared)}
+    age(shared)
+    age(project)
     settle(project, env)
     (shared / "sizes.py").write_text("MEMORY = 1024\n")
 
@@ -291,6 +308,7 @@ def test_a_project_found_elsewhere_builds_again(tmp_path: Path,
     project.mkdir(parents=True)
     (project / "service.py").write_text(SERVICE)
     (project / "handlers.py").write_text(HANDLERS)
+    age(project)
     settle(project, environment)
     (outer / "pyproject.toml").write_text("[tool.sparta]\n")
 
@@ -298,3 +316,17 @@ def test_a_project_found_elsewhere_builds_again(tmp_path: Path,
 
     assert moved.returncode != 0
     assert "service" in moved.stderr.strip().splitlines()[-1]
+
+
+def test_a_file_changed_just_before_the_build_is_not_trusted(
+        project: Path, environment: dict[str, str]) -> None:
+    # A change less than a timestamp tick before the build could be followed by another
+    # that leaves the same stat: the build after it runs again, and records.
+    (project / "handlers.py").write_text(HANDLERS.replace("return 2", "return 22"))
+    first = build(project, environment, "-v")
+    assert "the next identical build runs again: " in first.stderr
+    assert "handlers.py changed just before the build" in first.stderr
+    assert not replayed(build(project, environment, "-v"))
+    age(project)
+    build(project, environment, "-v")
+    assert replayed(build(project, environment, "-v"))

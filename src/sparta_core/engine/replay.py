@@ -28,7 +28,8 @@ hook runs. Anything else runs the build as usual. ``sparta build --force`` (or
 
 Not checked, by design: the standard library (the interpreter's version is in the key),
 folders inside the outputs folder (the build's own), and ``__pycache__`` files (their
-sources are). A record is refused when something the build read changed while it ran.
+sources are). A record is refused when something the build read changed while it ran,
+or less than :data:`RACY_NS` before it ended.
 
 This module imports only ``os``, ``sys`` and ``marshal`` at the top: the console script
 calls :func:`replayed` before anything else is loaded, and an unchanged build of a
@@ -48,7 +49,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
 
 #: Changes whenever what a record holds or how it is keyed changes.
-FORMAT = 2
+FORMAT = 3
 
 #: The records' folder in the user cache.
 FOLDER = "replay"
@@ -60,6 +61,10 @@ KEPT = 200
 #: Variables a shell changes between two identical commands: not part of the key.
 VOLATILE = frozenset({"_", "OLDPWD", "SHLVL", "SSH_CLIENT", "SSH_CONNECTION", "SSH_TTY",
                       "TERM_SESSION_ID", "WINDOWID"})
+
+#: A file changed less than this long (ns) before a build ends leaves no record: two
+#: changes within one timestamp tick (a jiffy on Linux, up to 2 s on FAT) can look alike.
+RACY_NS = 2_000_000_000
 
 #: Set (to anything but nothing), builds are neither replayed nor recorded.
 DISABLE = "SPARTA_NO_REPLAY"
@@ -110,7 +115,7 @@ def file_state(path: str) -> tuple[int, ...] | None:
         st = os.stat(path)
     except (OSError, ValueError):
         return None
-    return (st.st_mode, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+    return (st.st_mode, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev)
 
 
 def folder_state(path: str) -> tuple[tuple[str, object], ...] | None:
@@ -277,9 +282,11 @@ class Recorder:
             path = _path(args[0])
             if path is None:
                 return
+            if _unwatched(path):
+                return
             if _opens_for_writing(args[1], args[2]):
                 self.writes.add(path)
-            elif path not in self.reads and not _unwatched(path):
+            elif path not in self.reads:
                 self.reads[path] = file_state(path)
         elif event in ("os.listdir", "os.scandir"):
             path = _path("." if args[0] is None else args[0])
@@ -295,12 +302,12 @@ class Recorder:
                 self._local.busy = False
         elif event == "os.mkdir":
             path = _path(args[0])
-            if path is not None and not os.path.isdir(path):
+            if path is not None and not _unwatched(path) and not os.path.isdir(path):
                 self.writes.add(path)
         elif event in WRITING:
             for index in WRITING[event]:
                 path = _path(args[index]) if index < len(args) else None
-                if path is not None:
+                if path is not None and not _unwatched(path):
                     self.writes.add(path)
         elif event in UNREPEATABLE and self.refusal is None:
             self.refusal = UNREPEATABLE[event]
@@ -343,20 +350,29 @@ class Recorder:
         return None
 
     def _save(self, key: str, work_dir: str, outputs: list[str], note: bool) -> str | None:
+        import time
+
         ours = _inside(work_dir)
+        # A file changed within a timestamp's resolution of the build could change
+        # again and keep the same stat (git's "racily clean" entries): not recorded.
+        racy = time.time_ns() - RACY_NS
         files: dict[str, object] = {}
         for path, state in self.reads.items():
             if path in self.writes:
                 continue
             if file_state(path) != state:
                 return f"{path} changed while the build ran"
+            if _recent(state, racy) and not ours(path):  # .sparta/ is the build's own
+                return f"{path} changed just before the build"
             files[path] = state
         for module in list(sys.modules.values()):
             source = getattr(module, "__file__", None)
             if isinstance(source, str):
                 source = os.path.abspath(source)
                 if source not in files and not _unwatched(source):
-                    files[source] = file_state(source)
+                    files[source] = state = file_state(source)
+                    if _recent(state, racy):
+                        return f"{source} changed just before the build"
         for path in (*self.writes, *outputs):
             files[path] = file_state(path)
         folders: dict[str, object] = {}
@@ -364,6 +380,9 @@ class Recorder:
             if not ours(path):
                 if folder_state(path) != state:
                     return f"{path} changed while the build ran"
+                for name, entry in state or ():  # type: ignore[attr-defined]
+                    if _recent(entry, racy):
+                        return f"{os.path.join(path, name)} changed just before the build"
                 folders[path] = state
         listed: dict[str, object] = {}
         for path, names in self.listed.items():
@@ -376,6 +395,14 @@ class Recorder:
                   "output": tuple(self.output), "note": note}
         _write(record_path(key), marshal.dumps(record))
         return None
+
+
+def _recent(state: object, since: int) -> bool:
+    """Whether a file's state says its content changed after ``since`` (ns since the
+    epoch). Its modification time says so: a later write within the same tick keeps it,
+    and any other change of it shows (a file given an old time by ``touch -d`` or
+    ``cp -p`` gets the current one back from the next write)."""
+    return isinstance(state, tuple) and state[2] > since
 
 
 def _inside(work_dir: str) -> Callable[[str], bool]:
@@ -396,8 +423,14 @@ _STDLIB = os.path.dirname(os.__file__) + os.sep
 _SYSTEM = ("/dev/", "/proc/", "/sys/")
 
 
+_BYTECODE = f"{os.sep}__pycache__"
+
+
 def _unwatched(path: str) -> bool:
-    if f"{os.sep}__pycache__{os.sep}" in path or path.startswith(_SYSTEM):
+    """Not worth watching, nor a side effect when written: the system's pseudo-files,
+    the bytecode caches the import system writes (their sources are watched), and the
+    standard library (the interpreter's version is in the key)."""
+    if path.endswith(_BYTECODE) or _BYTECODE + os.sep in path or path.startswith(_SYSTEM):
         return True
     return path.startswith(_STDLIB) and not any(
         part in path for part in ("site-packages", "dist-packages"))
