@@ -35,7 +35,6 @@ def entry() -> None:
     replay.arm()
 
     import atexit
-    import threading
 
     from sparta_core.commands.main import main
 
@@ -45,6 +44,8 @@ def entry() -> None:
         code = 0
     except SystemExit as done:
         code = done.code
+    import threading  # after the command: `sparta --help` has no use for it
+
     if threading.active_count() > 1:
         sys.exit(code)  # type: ignore[arg-type]
     if code is None:

@@ -8,7 +8,6 @@ inside the commands, so ``sparta --help`` starts fast. Every ``SpartaError`` end
 from __future__ import annotations
 
 import sys
-import traceback
 from pathlib import Path
 from typing import Any
 
@@ -145,6 +144,8 @@ class SpartaGroup(click.Group):
 def _maybe_traceback(ctx: click.Context, error: BaseException) -> None:
     options = ctx.find_object(dict) or {}
     if options.get("verbosity", 0) > 0:
+        import traceback  # only for -v: loading it costs sparta --help a tenth of its time
+
         traceback.print_exception(type(error), error, error.__traceback__, file=sys.stderr)
 
 
