@@ -77,9 +77,9 @@ def build(ctx: click.Context, template_format: str, build_id: str | None, force:
 
     Run again with nothing changed, it prints what it printed and runs no stage
     (see :mod:`sparta_core.engine.replay`); --force always builds."""
-    from sparta_core.engine import replay
+    from sparta_core.engine import replay_record
 
-    recorder = replay.start(force=force)
+    recorder = replay_record.start(force=force)
     try:
         session = open_session(ctx, **{"build-id": build_id, "force": force or None})
         run = session.context(noop=True)
