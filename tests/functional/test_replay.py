@@ -243,6 +243,16 @@ def test_a_build_with_side_effects_is_never_replayed(
     assert hooks_ran(project) == 3
 
 
+def test_a_plugin_that_changes_the_environment_is_still_replayed(
+        project: Path, environment: dict[str, str]) -> None:
+    # The key is the environment the command started with, not the one a hook left.
+    (project / "spartaconf.py").write_text(
+        COUNTING + "\n\n@sparta.hookimpl\ndef sparta_pre_build(ctx):\n"
+        "    import os\n    os.environ['SET_BY_A_PLUGIN'] = '1'\n")
+    age(project)
+    settle(project, environment)
+
+
 def test_a_plugin_can_say_its_build_is_not_replayable(project: Path,
                                                       environment: dict[str, str]) -> None:
     (project / "spartaconf.py").write_text(

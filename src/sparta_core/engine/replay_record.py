@@ -98,6 +98,8 @@ class Recorder:
 
     def __init__(self, argv: list[str]) -> None:
         self.argv = argv
+        # Now, as the console script saw it: a plugin may change the environment later.
+        self.key = record_key(argv)
         self.reads: dict[str, tuple[int, ...] | None] = {}
         self.writes: set[str] = set()
         self.scanned: dict[str, object] = {}  # by os.scandir: names and stats
@@ -169,7 +171,7 @@ class Recorder:
         earlier record for the same key is removed then), or ``None``."""
         self.stop()
         work_dir = os.fspath(work_dir)
-        key = record_key(self.argv)
+        key = self.key
         why = refusal or self._refusal(work_dir)
         if why is None:
             paths = [os.path.abspath(os.fspath(path))  # type: ignore[call-overload]
