@@ -11,7 +11,10 @@ imports this package, does not pay for the model, the template or pluggy.
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Any
+
+# Not typing's: importing typing costs as much as the rest of a replayed build (see
+# sparta_core.engine.replay), and the console script imports this package first.
+TYPE_CHECKING = False
 
 __version__ = "0.1.0"
 
@@ -90,6 +93,8 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
+    from typing import Any
+
     from sparta_core.engine.template import Template
     from sparta_core.errors import ServiceDefinitionError, SpartaError
     from sparta_core.hookspecs import hookimpl

@@ -8,7 +8,6 @@ inside the commands, so ``sparta --help`` starts fast. Every ``SpartaError`` end
 from __future__ import annotations
 
 import sys
-import traceback
 from pathlib import Path
 from typing import Any
 
@@ -145,6 +144,8 @@ class SpartaGroup(click.Group):
 def _maybe_traceback(ctx: click.Context, error: BaseException) -> None:
     options = ctx.find_object(dict) or {}
     if options.get("verbosity", 0) > 0:
+        import traceback  # only for -v: loading it costs sparta --help a tenth of its time
+
         traceback.print_exception(type(error), error, error.__traceback__, file=sys.stderr)
 
 
@@ -199,39 +200,3 @@ def main(
         },
         "verbosity": verbose - quiet,
     }
-
-
-def entry() -> None:
-    """The ``sparta`` console script: :func:`main`, then an exit that skips tearing the
-    interpreter down.
-
-    Once boto3 is loaded, Python's own shutdown (finalising a thousand modules and their
-    objects) takes about 0.2 s, a tenth of a hotswap. When the command has finished,
-    only the main thread is left and there is nothing to clean up but what ``atexit``
-    does, so that runs, the standard streams are flushed and the process ends with
-    ``os._exit``. With any other thread still alive, the ordinary exit runs. (The
-    in-process runners of the tests and the testing kit call :func:`main`, never this.)
-    """
-    import atexit
-    import contextlib
-    import os
-    import threading
-
-    try:
-        main()
-        code: Any = 0
-    except SystemExit as done:
-        code = done.code
-    if threading.active_count() > 1:
-        sys.exit(code)
-    if code is None:
-        code = 0
-    elif not isinstance(code, int):
-        print(code, file=sys.stderr)  # what SystemExit("message") prints
-        code = 1
-    atexit._run_exitfuncs()
-    for stream in (sys.stdout, sys.stderr):
-        # A closed or broken stream (`sparta status | head`): nothing more can reach it.
-        with contextlib.suppress(OSError, ValueError):
-            stream.flush()
-    os._exit(code)

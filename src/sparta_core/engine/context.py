@@ -133,11 +133,24 @@ class ProvisionContext:
     #: ``site``; plugins may add more); their locations land in ``locations`` under the
     #: same names.
     extra_artifacts: list[Artifact] = field(default_factory=list)
+    #: Why the next identical ``sparta build`` must run again rather than be replayed
+    #: (see :meth:`not_replayable`); ``None`` while nothing said so.
+    replay_refusal: str | None = None
     #: Work stages left running (:class:`~sparta_core.engine.background.BackgroundWork`).
     background: BackgroundWork = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.background = BackgroundWork(self.reporter)
+
+    def not_replayable(self, reason: str) -> None:
+        """Say that this build's result depends on something sparta cannot see change
+        (the clock, a random choice, a file read outside Python's ``open``...): the next
+        identical ``sparta build`` then runs every stage again instead of printing this
+        one's output. What a hook opens, lists or imports is watched without asking; a
+        process it starts, the network it uses or a file it writes outside ``.sparta/``
+        refuses the replay by itself (see docs/writing-plugins.md)."""
+        if self.replay_refusal is None:
+            self.replay_refusal = reason
 
     @property
     def project_dir(self) -> Path:

@@ -303,6 +303,10 @@ class DormantPlugin:
         return f"belongs, by its name, to plugin '{self.name}', which is {self.reason}"
 
 
+#: The files whose presence decides which directory is the project's.
+PROJECT_MARKERS = ("sparta.toml", "pyproject.toml")
+
+
 def find_project_dir(start: Path) -> Path:
     """The nearest directory at or above ``start`` that holds a sparta configuration,
     else ``start`` itself."""
@@ -314,6 +318,14 @@ def find_project_dir(start: Path) -> Path:
         if pyproject.is_file() and "sparta" in read_toml(pyproject).get("tool", {}):
             return directory
     return start
+
+
+def project_markers(start: Path) -> list[Path]:
+    """Every path whose presence :func:`find_project_dir` may look at from ``start``:
+    creating or removing one of them may move the project."""
+    start = start.resolve()
+    return [directory / name for directory in (start, *start.parents)
+            for name in PROJECT_MARKERS]
 
 
 def read_toml(path: Path) -> dict[str, Any]:

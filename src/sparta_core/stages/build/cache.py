@@ -16,8 +16,8 @@ the build discards it and installs again, with a warning, and never ships it.
 The key is a hash of everything that changes the tree: the requirements text and lock
 files, the runtime and architecture, the installer and its version, the index settings
 and environment, the slimming settings, and this format's version. The cache root is
-``SPARTA_CACHE_DIR`` if set, else the user cache directory (``$XDG_CACHE_HOME/sparta``,
-``~/.cache/sparta``, ``~/Library/Caches/sparta``, or ``%LOCALAPPDATA%\\sparta\\Cache``).
+``SPARTA_CACHE_DIR`` if set, else the user cache directory (see
+:mod:`sparta_core.engine.user_cache`).
 """
 
 from __future__ import annotations
@@ -25,28 +25,21 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from sparta_core.engine.user_cache import user_cache_dir
 from sparta_core.stages.package.files import file_sha256
 
 FORMAT = 1
 
 
 def cache_root(environ: Mapping[str, str] | None = None) -> Path:
-    """Where sparta keeps what outlives one project's ``.sparta/``."""
-    environ = os.environ if environ is None else environ
-    if environ.get("SPARTA_CACHE_DIR"):
-        return Path(environ["SPARTA_CACHE_DIR"]).expanduser()
-    if sys.platform == "darwin":
-        return Path.home() / "Library" / "Caches" / "sparta"
-    if sys.platform == "win32":
-        base = environ.get("LOCALAPPDATA") or str(Path.home() / "AppData" / "Local")
-        return Path(base) / "sparta" / "Cache"
-    return Path(environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "sparta"
+    """Where sparta keeps what outlives one project's ``.sparta/``
+    (:func:`sparta_core.engine.user_cache.user_cache_dir`)."""
+    return Path(user_cache_dir(environ))
 
 
 def cache_key(parts: Mapping[str, Any]) -> str:
