@@ -65,6 +65,11 @@ class InterruptedWaitError(SpartaError):
     exit_code = 130
 
 
+class StoppedError(SpartaError):
+    """Background work gave up on a piece it had not begun, because the run is ending
+    without it (another stage failed, or Ctrl-C); the message says what was left."""
+
+
 class StackBlockedError(SpartaError):
     """The stack is in a state sparta must not deploy to without a human."""
 

@@ -201,6 +201,16 @@ def sparta_upload(
     non-``None`` result wins. Keys are content-addressed; an artifact already there is
     not uploaded again.
 
+    The locations must be final when the hook returns, the bytes need not: the sending
+    may go on in ``ctx.background.start(what, work)``
+    (:class:`~sparta_core.engine.background.BackgroundWork`) while the template is made.
+    The workflow joins it (raising its first failure) before ``sparta_converge`` or
+    ``sparta_plan`` changes anything and before the run ends, so a replaced converge
+    needs to know nothing of it. ``work`` should skip the pieces it has not begun once
+    ``ctx.background.stopping`` is true, and raise naming them. The built-in one asks
+    S3 which keys are there before it returns (each location's ``uploaded`` and
+    ``ctx.stash["sparta.upload"]`` are final then) and sends the rest in the background.
+
     ``spartaconf.py``: may implement it.
     """
 
@@ -212,9 +222,11 @@ def sparta_upload(
 
 @hookspec
 def sparta_pre_marshall(ctx: ProvisionContext) -> None:
-    """The archive exists (and is uploaded, unless ``--noop``); the template is next.
+    """The archive exists and ``ctx.locations`` are known; the template is next.
 
-    Called on every implementation. Return value ignored.
+    Called on every implementation. Unless ``--noop``, the artifacts may still be on
+    their way to S3 (``ctx.background``): call ``ctx.background.join()`` first if you
+    need them there. Return value ignored.
 
     ``spartaconf.py``: may implement it.
     """
@@ -377,6 +389,13 @@ def sparta_converge(ctx: ProvisionContext, template: Template) -> StackResult | 
     non-``None`` result wins. Raise ``SpartaError`` naming the failing resource and its
     reason when the stack operation fails.
 
+    Earlier stages' background work (``ctx.background``: the artifact uploads) is
+    joined before this hook is called, so the artifacts are in S3; unless every
+    implementation is marked :func:`~sparta_core.engine.background.joins_background`,
+    and then each must call ``ctx.background.join()`` itself before its first call that
+    creates, updates or deletes a stack or change set or changes a function's code (the
+    built-in one does, after uploading the templates). It is joined again afterwards.
+
     ``spartaconf.py``: may implement it.
     """
 
@@ -387,7 +406,7 @@ def sparta_plan(ctx: ProvisionContext, template: Template) -> PlanResult | None:
     the stack match ``template``, and change nothing.
 
     Called instead of ``sparta_converge`` by ``sparta plan``, after the artifacts are
-    uploaded and the template is validated. Return a
+    uploaded (joined as for ``sparta_converge``) and the template is validated. Return a
     :class:`~sparta_core.engine.context.PlanResult` (its ``lines`` are printed as they
     are, ``changes`` counts the resources that would change); the first non-``None``
     result wins. A plugin that implements ``sparta_converge`` must implement this hook
@@ -403,8 +422,9 @@ def sparta_rollback(ctx: ProvisionContext, error: BaseException) -> None:
 
     Called on every implementation, on any failure, build or provision, before the
     error reaches the user. ``ctx`` holds whatever the stages before the failure
-    stored. An exception raised here is reported as a warning and does not hide
-    ``error``. Return value ignored.
+    stored; background work has ended (its failures shown as warnings). An exception
+    raised here is reported as a warning and does not hide ``error``. Return value
+    ignored.
 
     ``spartaconf.py``: may implement it.
     """
@@ -414,7 +434,8 @@ def sparta_rollback(ctx: ProvisionContext, error: BaseException) -> None:
 def sparta_provisioned(ctx: ProvisionContext, result: StackResult | None) -> None:
     """The run succeeded; ``result`` is ``ctx.result`` (``None`` with ``--noop``).
 
-    Called on every implementation, last. Return value ignored.
+    Called on every implementation, last, once all background work is joined (every
+    artifact is in S3). Return value ignored.
 
     ``spartaconf.py``: may implement it.
     """
@@ -436,11 +457,11 @@ def sparta_hotswap(
     ``sparta provision --hotswap`` and ``sparta watch``.
 
     Called on every implementation by the built-in ``sparta_converge`` when
-    ``--hotswap`` is given, after the artifacts are uploaded and the template is
-    validated, and only when the new ``template`` differs from the ``deployed`` one
-    (the stack's template as CloudFormation keeps it, with earlier hotswaps laid over
-    it) in nothing but some resources' ``Properties``: ``changes`` lists those
-    resources (:class:`~sparta_core.engine.hotswap.ResourceDifference`). Any other
+    ``--hotswap`` is given, after the template is validated, and only when the new
+    ``template`` differs from the ``deployed`` one (the stack's template as
+    CloudFormation keeps it, with earlier hotswaps laid over it) in nothing but some
+    resources' ``Properties``: ``changes`` lists those resources
+    (:class:`~sparta_core.engine.hotswap.ResourceDifference`). Any other
     difference (a resource added or removed, a parameter, an output) means a full
     provision, and this hook is not called.
 
@@ -451,10 +472,11 @@ def sparta_hotswap(
     the child's logical ID (any other difference in a child means a full provision).
 
     Return a list of :class:`~sparta_core.engine.hotswap.HotswapAction` for the
-    differences you can apply, or ``None``; change nothing in AWS yet. An action may
-    also claim, as ``kept``, resources whose difference cannot matter and which it
-    leaves as they run (they stay on record as they were). If every difference is
-    claimed, sparta runs every action's ``apply()`` in parallel and skips
+    differences you can apply, or ``None``; change nothing in AWS yet (the artifacts
+    may still be on their way to S3: actions are applied once they are all there). An
+    action may also claim, as ``kept``, resources whose difference cannot matter and
+    which it leaves as they run (they stay on record as they were). If every difference
+    is claimed, sparta runs every action's ``apply()`` in parallel and skips
     CloudFormation (the stack then drifts from its template until the next full
     provision); if one is left unclaimed, no action runs and sparta provisions in full,
     naming it. A resource claimed twice goes to the first claim in pluggy's order (the

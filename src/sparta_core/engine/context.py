@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from sparta_core.engine.background import BackgroundWork
+
 if TYPE_CHECKING:
     import pluggy
 
@@ -105,7 +107,10 @@ class ProvisionContext:
     ``settings``, ``service``, ``project_dir`` and ``work_dir`` are set before the first
     hook. The slots ``build``, ``archive``, ``locations``, ``template`` and ``result`` are
     filled by the workflow as each stage returns; ``stash`` is free for plugins (key it
-    by your plugin's name); report progress through ``reporter``.
+    by your plugin's name); report progress through ``reporter``. ``background`` holds
+    the work a stage left running beside the later ones (the built-in upload stage's
+    uploads): ``ctx.background.join()`` waits for it and raises its first failure (see
+    :mod:`sparta_core.engine.background` for when the workflow joins it itself).
     """
 
     settings: Settings
@@ -131,6 +136,11 @@ class ProvisionContext:
     #: Why the next identical ``sparta build`` must run again rather than be replayed
     #: (see :meth:`not_replayable`); ``None`` while nothing said so.
     replay_refusal: str | None = None
+    #: Work stages left running (:class:`~sparta_core.engine.background.BackgroundWork`).
+    background: BackgroundWork = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.background = BackgroundWork(self.reporter)
 
     def not_replayable(self, reason: str) -> None:
         """Say that this build's result depends on something sparta cannot see change

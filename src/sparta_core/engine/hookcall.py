@@ -87,16 +87,34 @@ def attribute(impl: Any) -> None:
 
 def _named(error: Exception, call: _Call, plugin: str) -> Exception:
     """``error`` as the run should report it: a ``StageError`` naming the plugin."""
+    return named_failure(error, call.stage, plugin, plugin in call.builtins)
+
+
+def named_failure(error: Exception, stage: str, plugin: str | None,
+                  builtin: bool) -> Exception:
+    """``error``, raised by ``plugin``'s work for ``stage``, as the run reports it: a
+    ``StageError`` naming them, except a ``SpartaError`` of a built-in plugin (whose
+    message already says what failed) or one already named."""
     if isinstance(error, StageError):
         return error
     if isinstance(error, SpartaError):
-        if plugin in call.builtins or getattr(error, "plugin", None):
+        if builtin or plugin is None or getattr(error, "plugin", None):
             return error
         error.plugin = plugin  # type: ignore[attr-defined]
-        named = StageError(call.stage, str(error), plugin)
+        named = StageError(stage, str(error), plugin)
         named.exit_code = error.exit_code
         return named
-    return StageError(call.stage, describe_error(error), plugin)
+    return StageError(stage, describe_error(error), plugin)
+
+
+def current_call() -> tuple[str, str | None, bool] | None:
+    """The hook call in progress (``None`` outside :func:`call_hook`): its stage, the
+    plugin whose implementation runs now, and whether that plugin is a built-in."""
+    call = _current.get()
+    if call is None:
+        return None
+    plugin = _running.get()
+    return call.stage, plugin, plugin is None or plugin in call.builtins
 
 
 @contextmanager

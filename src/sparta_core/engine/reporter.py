@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -23,13 +24,20 @@ class Reporter:
         #: Print a line per stage. Commands whose output is something else (``invoke``,
         #: ``describe``) turn it off; ``-v`` turns it back on.
         self.stages = True
+        self._lock = threading.Lock()
 
     @property
     def stream(self) -> TextIO:
         return self._stream or sys.stderr
 
     def _write(self, line: str) -> None:
-        print(line, file=self.stream, flush=True)
+        # One write per line, under a lock: background work (uploads) reports from its
+        # own threads while the main thread reports the later stages, and print's two
+        # writes (the text, then the newline) could interleave.
+        with self._lock:
+            stream = self.stream
+            stream.write(line + "\n")
+            stream.flush()
 
     def info(self, message: str) -> None:
         """A line shown unless ``-q``."""

@@ -6,7 +6,8 @@ A run walks DESIGN's stages:
 2. ``sparta_pre_build`` / 3. ``sparta_build`` / 4. ``sparta_post_build``: the build's
    files (the user's code and, later, its dependencies) are staged.
 5-7. ``sparta_package`` writes the one archive, calling ``sparta_archive`` while open.
-8. ``sparta_upload`` puts the archive in S3 (skipped with ``--noop``).
+8. ``sparta_upload`` puts the archive in S3 (skipped with ``--noop``); the built-in one
+   leaves the uploads running in ``ctx.background`` while the next stages go on.
 9-14. ``sparta_pre_marshall``, ``sparta_marshall``, ``sparta_decorate_function`` and the
    function's own ``decorators=``, ``sparta_decorate_service``,
    ``sparta_post_marshall``, ``sparta_validate_template``; the template is then written
@@ -18,6 +19,12 @@ A run walks DESIGN's stages:
 Each provider's result is checked before the next stage starts, and hooks are called
 through :func:`sparta_core.engine.hookcall.call_hook`, so that a broken contract or a failure
 names the plugin.
+
+Work a stage left running (``ctx.background``, :mod:`sparta_core.engine.background`) is
+joined before ``sparta_converge`` and ``sparta_plan`` (unless every implementation joins
+it itself, :func:`~sparta_core.engine.background.joins_background`), again after them and
+before ``sparta_provisioned``; a run that fails or is interrupted settles it before
+``sparta_rollback``. No stage's thread outlives the run, and no failure of one is lost.
 """
 
 from __future__ import annotations
@@ -28,6 +35,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from sparta_core.engine.background import joins_itself
 from sparta_core.engine.context import (
     Archive,
     Artifact,
@@ -201,14 +209,25 @@ class Workflow:
         ):
             template.merge_resources(extra, f"plugin '{plugin}' (sparta_decorate_service)")
 
+    def join_before(self, hook_name: str) -> None:
+        """Join the background work of earlier stages before calling ``hook_name``,
+        unless every implementation of it joins the work itself (it is marked
+        :func:`~sparta_core.engine.background.joins_background`): a plugin that
+        replaces the stage is safe without knowing that the work exists."""
+        if not joins_itself(getattr(self.pm.hook, hook_name)):
+            self.ctx.background.join()
+
     def converge(self) -> StackResult:
         """Stages 15-16: the stack made to match the template."""
         ctx = self.ctx
         assert ctx.template is not None
+        self.join_before("sparta_converge")
         with ctx.reporter.stage("converge"):
             ctx.result = self.provide(
                 "converge", "sparta_converge", StackResult, ctx=ctx, template=ctx.template
             )
+        # A provider that joins the work itself may have had no need to (no changes).
+        ctx.background.join()
         return ctx.result
 
     def provision(self, template_format: str = "json") -> StackResult | None:
@@ -222,7 +241,9 @@ class Workflow:
             write_template(ctx, template, template_format)
             if not ctx.settings.noop:
                 self.converge()
+            ctx.background.join()  # whatever a plugin started in a --noop run
         except BaseException as error:
+            ctx.background.settle()  # stopped and ended before rollback runs
             self.rollback(error)
             raise
         self.call("provisioned", "sparta_provisioned", ctx=ctx, result=ctx.result)
@@ -238,9 +259,14 @@ class Workflow:
             template = self.marshall()
             write_template(ctx, template, template_format)
             self.check_plan_provider()
+            self.join_before("sparta_plan")
             with ctx.reporter.stage("plan"):
-                return self.provide("plan", "sparta_plan", PlanResult, ctx=ctx, template=template)
+                planned = self.provide("plan", "sparta_plan", PlanResult, ctx=ctx,
+                                       template=template)
+            ctx.background.join()
+            return planned
         except BaseException as error:
+            ctx.background.settle()  # stopped and ended before rollback runs
             self.rollback(error)
             raise
 

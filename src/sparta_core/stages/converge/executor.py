@@ -200,10 +200,13 @@ class Executor:
         which names them): a root at its key always means its children are at theirs."""
         from sparta_core.aws.transfer import run_parallel
 
+        started = time.perf_counter()
         *children, root = batch
         run_parallel([lambda child=child: self.upload_template(child) for child in children],
                      limit=TEMPLATE_UPLOADS)
         self.upload_template(root)
+        self.reporter.detail(f"{len(batch)} template(s) uploaded in "
+                             f"{(time.perf_counter() - started) * 1000:.1f} ms")
 
     def upload_template(self, step: UploadTemplate) -> None:
         try:

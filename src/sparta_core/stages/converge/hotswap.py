@@ -200,6 +200,8 @@ def _hotswap(ctx: ProvisionContext, template: Template, aws: aws_module.Aws,
     ctx.reporter.detail(f"hotswap: stack read and compared in {compared - started:.2f} s, "
                         f"claimed in {time.perf_counter() - compared:.2f} s")
     if actions:
+        # The actions point functions at the new archive's S3 key: it must be there.
+        ctx.background.join()
         try:
             done = apply_all(ctx, [action for _, action in actions])
         except BaseException as error:

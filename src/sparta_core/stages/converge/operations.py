@@ -35,6 +35,7 @@ from sparta_core.stages.converge.planner import (
     ContinueRollback,
     DesiredStack,
     RemoteState,
+    UploadTemplate,
     WaitForStack,
     plan,
 )
@@ -106,8 +107,24 @@ def converge(
             )
             steps = plan(desired, remote, execute=execute)
             if len(steps) == 1 and isinstance(steps[0], (WaitForStack, ContinueRollback)):
+                if isinstance(steps[0], ContinueRollback):
+                    ctx.background.join()
                 executor.run(steps, outcome)
                 continue
+            # The templates go up while the artifacts may still be going up (S3 only,
+            # under content addresses: harmless whatever happens next); nothing in
+            # CloudFormation changes (an orphan change set deleted, a failed stack
+            # deleted, a change set made) before the artifacts are all there.
+            try:
+                executor.run([step for step in steps if isinstance(step, UploadTemplate)],
+                             outcome)
+            except Exception:
+                # An artifact that failed too (the bucket is gone, access is refused) is
+                # the first failure in the pipeline's order: it is the one to report.
+                ctx.background.join()
+                raise
+            steps = [step for step in steps if not isinstance(step, UploadTemplate)]
+            ctx.background.join()
             if take_turn(guard):
                 continue
             ctx.stash[OUTCOME_KEY] = outcome

@@ -5,16 +5,23 @@ directly instead (:mod:`sparta_core.stages.converge.hotswap`), when plugins can.
 
 The work is in :mod:`sparta_core.stages.converge` (imported when the hook runs, so that a build
 that never converges does not load it).
+
+Both hooks are marked :func:`~sparta_core.engine.background.joins_background`: the
+artifact uploads go on while they read the stack and upload the templates, and they join
+them just before their first call that changes anything (a change set, a stack deleted
+or recovered, a function's code hotswapped).
 """
 
 from __future__ import annotations
 
+from sparta_core.engine.background import joins_background
 from sparta_core.engine.context import PlanResult, ProvisionContext, StackResult
 from sparta_core.engine.template import Template
 from sparta_core.hookspecs import hookimpl
 
 
 @hookimpl(trylast=True)
+@joins_background
 def sparta_converge(ctx: ProvisionContext, template: Template) -> StackResult:
     from sparta_core.stages.converge import hotswap
     from sparta_core.stages.converge.operations import converge
@@ -51,6 +58,7 @@ def sparta_converge(ctx: ProvisionContext, template: Template) -> StackResult:
 
 
 @hookimpl(trylast=True)
+@joins_background
 def sparta_plan(ctx: ProvisionContext, template: Template) -> PlanResult:
     from sparta_core.stages.converge.operations import converge
 
