@@ -340,3 +340,95 @@ def test_a_file_changed_just_before_the_build_is_not_trusted(
     age(project)
     build(project, environment, "-v")
     assert replayed(build(project, environment, "-v"))
+
+
+def test_a_folder_marker_that_goes_builds_again(project: Path,
+                                               environment: dict[str, str]) -> None:
+    # Whether a folder ships is decided from a marker's existence alone (a cache's
+    # CACHEDIR.TAG, a virtual environment's pyvenv.cfg): it is watched all the same.
+    data = project / "data"
+    data.mkdir()
+    (data / "a.txt").write_text("x")
+    (data / "CACHEDIR.TAG").write_text("Signature: 8a477f597d28d172789f06886806bc55\n")
+    age(project)
+    settle(project, environment)
+    (data / "CACHEDIR.TAG").unlink()
+
+    assert not replayed(build(project, environment))
+    assert "data/a.txt" in zipfile.ZipFile(project / ".sparta" / "replayed-code.zip").namelist()
+
+
+def test_a_file_a_plugin_adds_by_path_is_watched(project: Path, environment: dict[str, str],
+                                                tmp_path: Path) -> None:
+    shared = tmp_path / "conf.json"
+    shared.write_text('{"v": 1}')
+    (project / "spartaconf.py").write_text(
+        COUNTING + "\n\n@sparta.hookimpl\ndef sparta_archive(ctx, archive):\n"
+        f"    archive.add_file('conf.json', Path({str(shared)!r}))\n")
+    age(project)
+    age(tmp_path)
+    settle(project, environment)
+    shared.write_text('{"v": 2}')
+
+    assert not replayed(build(project, environment))
+    archive = zipfile.ZipFile(project / ".sparta" / "replayed-code.zip")
+    assert archive.read("conf.json") == b'{"v": 2}'
+
+
+def test_a_product_another_run_changed_leaves_no_record(project: Path,
+                                                       environment: dict[str, str]) -> None:
+    # Two builds of one project at once: the template on disk is the other's when this
+    # one ends, and its record must not vouch for it.
+    template = project / ".sparta" / "replayed-template.json"
+    (project / "spartaconf.py").write_text(
+        COUNTING + "\n\n@sparta.hookimpl\ndef sparta_provisioned(ctx, result):\n"
+        f"    path = Path({str(template)!r})\n"
+        "    path.write_text(path.read_text().replace('256', '512'))\n")
+    age(project)
+    first = build(project, environment, "-v")
+    assert "replayed-template.json changed after this build wrote it" in first.stderr
+    assert not replayed(build(project, environment))
+
+
+def test_an_unwritable_cache_costs_the_record_not_the_build(
+        project: Path, environment: dict[str, str], tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    env = {**environment, "SPARTA_CACHE_DIR": str(blocker / "cache")}
+    for _ in range(2):
+        done = build(project, env, "-v")
+        assert "its record could not be saved" in done.stderr or \
+            "changed while the build ran" in done.stderr
+
+
+def test_a_record_of_the_wrong_shape_is_ignored(project: Path,
+                                               environment: dict[str, str]) -> None:
+    import marshal
+
+    from sparta_core.engine.replay import FORMAT
+
+    settle(project, environment)
+    for record in (Path(environment["SPARTA_CACHE_DIR"]) / "replay").iterdir():
+        record.write_bytes(marshal.dumps({"format": FORMAT}))
+    assert not replayed(build(project, environment))
+    assert replayed(build(project, environment))
+
+
+def test_a_nested_stack_template_is_a_product(tmp_path: Path,
+                                              environment: dict[str, str]) -> None:
+    root = tmp_path / "big"
+    root.mkdir()
+    (root / "pyproject.toml").write_text("[tool.sparta]\n")
+    (root / "service.py").write_text(
+        "import sparta_core as sparta\n\nservice = sparta.Service('big')\n"
+        "for i in range(200):  # 600 resources: past the 500 of one stack\n"
+        "    service.add_function(handler='handlers.one', name=f'f{i}')\n")
+    (root / "handlers.py").write_text(HANDLERS)
+    age(root)
+    settle(root, environment)
+    children = sorted((root / ".sparta").glob("big-*Stack*-template.json"))
+    assert children
+    children[0].unlink()
+
+    assert not replayed(build(root, environment))
+    assert children[0].exists()

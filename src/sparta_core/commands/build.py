@@ -85,33 +85,9 @@ def build(ctx: click.Context, template_format: str, build_id: str | None, force:
         run = session.context(noop=True)
         build_and_report(run, template_format)
         if recorder is not None:
+            from sparta_core.commands.build_replay import record
+
             record(recorder, run, template_format, ctx.obj["project_dir"] or Path.cwd())
     finally:
         if recorder is not None:
             recorder.stop()
-
-
-def record(recorder: Any, run: Any, template_format: str, start: Path) -> None:
-    """Leave the record that lets the next identical build be replayed, unless this
-    one may not be (``force``, a plugin's :meth:`ProvisionContext.not_replayable`, or
-    what the recorder saw); say why at ``-v``."""
-    from sparta_core.engine.settings import project_markers
-
-    refusal = "force is set" if run.settings.force else run.replay_refusal
-    why = recorder.commit(run.work_dir, products(run, template_format),
-                          watched=project_markers(start), refusal=refusal,
-                          note=run.reporter.verbosity >= 0)
-    if why is not None:
-        run.reporter.detail(f"the next identical build runs again: {why}")
-
-
-def products(run: Any, template_format: str) -> list[str]:
-    """The files a build leaves for the later commands: its archives, other artifacts
-    and template."""
-    from sparta_core.engine.workflow import template_path
-
-    assert run.archive is not None
-    paths = [run.archive.path, *(other.path for other in run.archives.values()),
-             *(artifact.path for artifact in run.extra_artifacts),
-             template_path(run, template_format)]
-    return [str(path) for path in paths]

@@ -61,11 +61,24 @@ VOLATILE = frozenset({"_", "OLDPWD", "SHLVL", "SSH_CLIENT", "SSH_CONNECTION", "S
 #: Set (to anything but nothing), builds are neither replayed nor recorded.
 DISABLE = "SPARTA_NO_REPLAY"
 
+#: The audit event by which code says it decided something from a file's stat or
+#: existence alone, without opening it (see :func:`looked_at`).
+STAT_EVENT = "sparta.stat"
+
 #: Printed (at the default verbosity) after a replayed build's own output.
 NOTE = ("unchanged: nothing the last build read has changed, so its result stands "
         "(sparta build --force builds again)\n")
 
 _armed = False
+
+
+def looked_at(path: str | os.PathLike[str]) -> None:
+    """Say that what is at ``path`` (a file, or its absence) decided something, though it
+    was not opened: a recording build then watches it like a file it read. Sparta's
+    stages call it where they look at a stat (the archive's inputs, the markers of
+    excluded folders); a plugin that decides from ``exists()`` or ``stat()`` calls it
+    too. Costs nothing when no build is being recorded (an audit event)."""
+    sys.audit(STAT_EVENT, os.fspath(path))
 
 
 def arm() -> None:
@@ -166,16 +179,27 @@ def replayed(argv: list[str]) -> bool:
             record = marshal.load(handle)
     except (OSError, EOFError, ValueError, TypeError):
         return False
-    if not isinstance(record, dict) or record.get("format") != FORMAT or not _unchanged(record):
+    try:
+        usable = (isinstance(record, dict) and record.get("format") == FORMAT
+                  and _unchanged(record) and _printable(record["output"]))
+    except (KeyError, TypeError, ValueError):  # well-formed, but not a record
+        usable = False
+    if not usable:
         remove_file(path)
         return False
     for stream_number, text in record["output"]:
         stream = sys.stdout if stream_number == 1 else sys.stderr
         if stream is not None:
             stream.write(text)
-    if record["note"] and sys.stderr is not None:
+    if record.get("note") and sys.stderr is not None:
         sys.stderr.write(NOTE)
     return True
+
+
+def _printable(output: object) -> bool:
+    return isinstance(output, tuple) and all(
+        isinstance(item, tuple) and len(item) == 2 and isinstance(item[1], str)
+        for item in output)
 
 
 def _unchanged(record: dict[str, object]) -> bool:

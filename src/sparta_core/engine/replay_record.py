@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable
 from sparta_core.engine import replay
 from sparta_core.engine.replay import (
     FORMAT,
+    STAT_EVENT,
     file_state,
     folder_names,
     folder_state,
@@ -119,13 +120,13 @@ class Recorder:
     def audit(self, event: str, args: tuple[object, ...]) -> None:
         if getattr(self._local, "busy", False):
             return
-        if event == "open":
+        if event == "open" or event == STAT_EVENT:  # opened, or looked at (looked_at)
             path = _path(args[0])
             if path is None:
                 return
             if _unwatched(path):
                 return
-            if _opens_for_writing(args[1], args[2]):
+            if event == "open" and _opens_for_writing(args[1], args[2]):
                 self.writes.add(path)
             elif path not in self.reads:
                 self.reads[path] = file_state(path)
@@ -234,7 +235,10 @@ class Recorder:
         record = {"format": FORMAT, "files": tuple(files.items()),
                   "folders": tuple(folders.items()), "names": tuple(listed.items()),
                   "output": tuple(self.output), "note": note}
-        _write(record_path(key), marshal.dumps(record))
+        try:
+            _write(record_path(key), marshal.dumps(record))
+        except OSError as error:  # the build itself went well: it must not fail now
+            return f"its record could not be saved: {error}"
         return None
 
 
@@ -295,9 +299,14 @@ def _write(path: str, data: bytes) -> None:
         raise
     records = [entry for entry in os.scandir(folder) if not entry.name.startswith(".")]
     if len(records) > KEPT:
-        records.sort(key=lambda entry: entry.stat().st_mtime_ns)
-        for entry in records[:len(records) - KEPT]:
-            remove_file(entry.path)
+        ages = []
+        for entry in records:
+            try:
+                ages.append((entry.stat().st_mtime_ns, entry.path))
+            except OSError:  # another build pruned it first
+                continue
+        for _, old in sorted(ages)[:len(ages) - KEPT]:
+            remove_file(old)
 
 
 def _audit(event: str, args: tuple[object, ...]) -> None:

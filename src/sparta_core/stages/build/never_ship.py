@@ -17,6 +17,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sparta_core.engine.replay import looked_at
+
 #: Folders whose every file is a secret.
 SECRET_DIRS = frozenset({".aws", ".ssh"})
 #: File names that hold secrets (matched without regard to case).
@@ -77,7 +79,9 @@ class NeverShip:
         is or lies in a secret folder) is not walked: a tagged cache, or a secret folder
         that no exact include reaches into. (The configured cache root, ``skip``, is
         recognised by the walk, which knows each folder's real path.)"""
-        if os.path.isfile(os.path.join(path, CACHEDIR_TAG)):
+        tag = os.path.join(path, CACHEDIR_TAG)
+        looked_at(tag)  # its appearing or going changes the archive
+        if os.path.isfile(tag):
             return True
         return secret and relative not in self._exact_dirs
 

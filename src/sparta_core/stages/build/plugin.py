@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from sparta_core.engine.context import BuildResult, ProvisionContext
+from sparta_core.engine.replay import looked_at
 from sparta_core.errors import ServiceDefinitionError
 from sparta_core.hookspecs import hookimpl
 from sparta_core.stages.build.never_ship import NeverShip, cache_dirs, is_secret_dir
@@ -132,7 +133,9 @@ def _dir_excluded(entry: os.DirEntry[str], relative: str, exclude: tuple[str, ..
     """True if the folder ``entry`` is left out by default or by ``exclude``."""
     if entry.name in EXCLUDED_DIRS or entry.name.endswith(".egg-info"):
         return True
-    if (Path(entry.path) / "pyvenv.cfg").exists():
+    marker = Path(entry.path) / "pyvenv.cfg"
+    looked_at(marker)  # its appearing or going changes the archive
+    if marker.exists():
         return True  # a virtual environment, whatever its name
     # "drafts/" means the folder: match it with its slash, too.
     return is_excluded(relative, entry.name, exclude) or is_excluded(

@@ -17,6 +17,7 @@ from typing import Any
 
 from sparta_core.engine.context import Archive
 from sparta_core.engine.hookcall import running_plugin
+from sparta_core.engine.replay import looked_at
 from sparta_core.errors import StageError
 from sparta_core.stages.package import manifest
 
@@ -116,9 +117,11 @@ class ArchiveWriter:
                 digest.update(f"b\0{name}\0{entry.executable}\0".encode())
                 digest.update(hashlib.sha256(entry.data).digest())
             else:
+                looked_at(entry.path)  # type: ignore[arg-type]  # kept on its stat alone
                 status = _stat_key(entry.path)  # type: ignore[arg-type]
                 digest.update(f"f\0{name}\0{entry.executable}\0{status}\0".encode())
         for packed, prefix in self._packed_trees:
+            looked_at(packed.path)
             digest.update(f"p\0{prefix}\0{packed.path}\0{_stat_key(packed.path)}\0".encode())
         return digest.hexdigest()
 
