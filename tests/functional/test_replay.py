@@ -395,10 +395,9 @@ def test_an_unwritable_cache_costs_the_record_not_the_build(
     blocker = tmp_path / "a-file"
     blocker.write_text("")
     env = {**environment, "SPARTA_CACHE_DIR": str(blocker / "cache")}
-    for _ in range(2):
-        done = build(project, env, "-v")
-        assert "its record could not be saved" in done.stderr or \
-            "changed while the build ran" in done.stderr
+    said = [build(project, env, "-v").stderr for _ in range(3)]  # each exits 0
+    # (The first build of a project is not recorded anyway: see settle.)
+    assert any("its record could not be saved" in stderr for stderr in said)
 
 
 def test_a_record_of_the_wrong_shape_is_ignored(project: Path,
